@@ -1,0 +1,1 @@
+"""Syntax-aware context: languages and grammars, completion mode, snippet retrieval."""
