@@ -1,0 +1,204 @@
+"""The sc2-lsp Neovim plugin in a real Neovim against the real server."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import time
+from pathlib import Path
+
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "neovim"
+
+SOURCE = """import math
+
+
+def area(radius):
+    return math.pi * radius ** 2
+
+
+def circumference(radius):
+"""
+# Long enough that automatic requests never fire during a test: the test
+# decides when to ask, with require("sc2_lsp").trigger().
+MANUAL = 10 * 60 * 1000
+
+
+def text_and_offset(state: dict) -> tuple[bytes, int]:
+    """The buffer as bytes and the cursor's byte offset in it."""
+    lines = [line.encode() for line in state["lines"]]
+    offset = sum(len(line) + 1 for line in lines[: state["row"]]) + state["col"]
+    return b"\n".join(lines), offset
+
+
+def with_inserted(state: dict, text: str) -> list[str]:
+    """The buffer lines of `state` with `text` inserted at its cursor."""
+    buf, off = text_and_offset(state)
+    return (buf[:off] + text.encode() + buf[off:]).decode().split("\n")
+
+
+def start_typing(start, **kw):
+    """Neovim with the model loaded, in insert mode on a new line in a body."""
+    nv = start(SOURCE, **kw)
+    nv.wait_ready()
+    nv.keys("Goreturn")
+    nv.wait_for(lambda: nv.state()["lines"][-1].endswith("return"), "the typed text")
+    return nv
+
+
+def test_ghost_text_shows_and_tab_accepts_it(nvim_factory):
+    nv = start_typing(nvim_factory)
+    suggestion = nv.wait_suggestion()
+    state = nv.state()
+    assert state["mode"].startswith("i")
+
+    # One extmark at the cursor: its first line, then virtual lines.
+    (mark,) = nv.marks()
+    assert (mark["row"], mark["col"]) == (state["row"], state["col"])
+    first, *rest = suggestion.split("\n")
+    tabstop = nv.lua("return vim.bo.tabstop")
+    assert mark["text"].rstrip() == first.expandtabs(tabstop).rstrip()
+    assert [line.rstrip() for line in mark["lines"]] == [
+        line.expandtabs(tabstop).rstrip() for line in rest
+    ]
+    shown_before = nv.server_status()["counters"]["shown"]
+    assert shown_before >= 1
+
+    nv.keys("<Tab>")
+    expected = with_inserted(state, suggestion)
+    nv.wait_for(lambda: nv.state()["lines"] == expected, "the suggestion in the buffer")
+    after = nv.state()
+    assert after["mode"].startswith("i")
+    assert text_and_offset(after)[1] == text_and_offset(state)[1] + len(suggestion.encode())
+    assert after["stats"]["accepted"] == 1
+    nv.wait_for(lambda: nv.server_status()["counters"]["accepted"] >= 1,
+                "sc2/didAcceptCompletion to reach the server")
+
+
+def test_tab_without_a_suggestion_is_an_ordinary_tab(nvim_factory):
+    nv = nvim_factory(SOURCE)
+    nv.wait_ready()
+    nv.api.command("SC2Toggle")
+    nv.keys("Gox<Tab>y")
+    nv.wait_for(lambda: nv.state()["lines"][-1].endswith("y"), "the typed text")
+    line = nv.state()["lines"][-1]
+    assert re.fullmatch(r"\s*x\s+y", line), f"<Tab> inserted whitespace: {line!r}"
+    assert nv.stats()["accepted"] == 0
+
+
+def test_dismiss_hides_the_suggestion_and_keeps_the_buffer(nvim_factory):
+    nv = start_typing(nvim_factory)
+    nv.wait_suggestion()
+    before = nv.state()["lines"]
+    nv.keys("<C-]>")
+    nv.wait_for(lambda: nv.suggestion() is None and nv.marks() == [], "the ghost text to go")
+    state = nv.state()
+    assert state["lines"] == before
+    assert state["mode"].startswith("i")
+
+
+def test_toggle_off_sends_no_requests(nvim_factory):
+    nv = start_typing(nvim_factory)
+    nv.wait_suggestion()
+    nv.api.command("SC2Toggle")
+    assert nv.lua("return require('sc2_lsp').is_enabled()") is False
+    assert nv.suggestion() is None and nv.marks() == []
+
+    server_before = nv.server_status()["counters"]["requests"]
+    client_before = nv.stats()["requests"]
+    nv.keys(" math.sqrt(radius)")
+    nv.wait_for(lambda: nv.state()["lines"][-1].endswith("(radius)"), "the typed text")
+    time.sleep(2)  # many debounce periods: any request would have been sent
+    assert nv.server_status()["counters"]["requests"] == server_before
+    assert nv.stats()["requests"] == client_before
+    assert nv.suggestion() is None and nv.marks() == []
+
+    nv.api.command("SC2Toggle")
+    nv.keys(" ")
+    nv.wait_for(lambda: nv.server_status()["counters"]["requests"] > server_before,
+                "requests once toggled back on")
+
+
+def test_stale_response_is_not_shown(nvim_factory):
+    nv = start_typing(nvim_factory, debounce_ms=MANUAL)
+    # Control: an answer for the current state is shown.
+    nv.lua("require('sc2_lsp').trigger()")
+    nv.wait_suggestion()
+    assert nv.stats()["stale"] == 0
+
+    # Ask, then change the buffer before the answer can arrive.
+    nv.lua("""
+        local sc2 = require('sc2_lsp')
+        sc2.dismiss()
+        sc2.trigger()
+        local row, col = unpack(vim.api.nvim_win_get_cursor(0))
+        vim.api.nvim_buf_set_text(0, row - 1, col, row - 1, col, { '#' })
+        vim.api.nvim_win_set_cursor(0, { row, col + 1 })
+    """)
+    nv.wait_for(lambda: nv.stats()["stale"] == 1, "the stale answer to arrive")
+    stats = nv.stats()
+    assert stats["shown"] == 1
+    assert nv.suggestion() is None and nv.marks() == []
+
+
+def accept_piecewise(nv, key: str) -> int:
+    """Accepts the shown suggestion one piece per `key` press; returns the
+    number of pieces. Each piece must be the start of what was shown, and
+    the rest must stay shown at once."""
+    pieces = 0
+    while True:
+        state = nv.state()
+        shown = state["suggestion"]
+        if shown is None:
+            return pieces
+        accepted = state["stats"]["accepted"]
+        nv.keys(key)
+        nv.wait_for(lambda: nv.stats()["accepted"] == accepted + 1, f"{key} to accept")
+        after = nv.state()
+        buf, off = text_and_offset(state)
+        new_buf, new_off = text_and_offset(after)
+        piece = new_buf[off:new_off].decode()
+        assert piece and shown.startswith(piece), (piece, shown)
+        assert new_buf == buf[:off] + piece.encode() + buf[off:]
+        assert after["suggestion"] == (shown[len(piece):] or None)
+        pieces += 1
+        assert pieces < 200
+
+
+def test_accept_word_and_line(nvim_factory):
+    nv = start_typing(nvim_factory, debounce_ms=MANUAL)
+    for key in ("<M-Right>", "<M-C-Right>"):
+        nv.lua("require('sc2_lsp').trigger()")
+        suggestion = nv.wait_suggestion()
+        state = nv.state()
+        assert accept_piecewise(nv, key) >= 1
+        assert nv.state()["lines"] == with_inserted(state, suggestion)
+
+
+def test_status_command_and_no_messages_otherwise(nvim_factory):
+    nv = start_typing(nvim_factory)
+    nv.wait_suggestion()
+    nv.keys("<Tab>")
+    nv.wait_for(lambda: nv.stats()["accepted"] == 1, "the accept")
+    assert nv.api.command_output("messages").strip() == ""
+
+    nv.api.command("SC2Status")
+    out = nv.wait_for(lambda: "sc2-lsp: ready" in nv.api.command_output("messages")
+                      and nv.api.command_output("messages"), ":SC2Status output")
+    assert "requests" in out and "accepted" in out
+
+
+def test_screen_capture_of_ghost_text(nvim_factory):
+    nv = start_typing(nvim_factory, tmux=True)
+    suggestion = nv.wait_suggestion()
+    visible = next((line.strip() for line in suggestion.split("\n") if line.strip()), None)
+    assert visible, f"a suggestion with visible text: {suggestion!r}"
+
+    def capture(*flags):
+        return subprocess.run(["tmux", "-L", nv.tmux_socket, "capture-pane", "-p", *flags,
+                               "-t", "sc2"], check=True, capture_output=True,
+                              text=True).stdout
+
+    screen = nv.wait_for(lambda: visible in capture() and capture(), "the ghost text on screen")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    (ARTIFACTS / "ghost_text.txt").write_text(screen)
+    (ARTIFACTS / "ghost_text.ansi").write_text(capture("-e"))

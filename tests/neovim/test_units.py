@@ -1,0 +1,25 @@
+"""The plugin's pure Lua modules, checked inside headless Neovim."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+PLUGIN_DIR = HERE.parents[1] / "clients" / "neovim"
+
+
+def test_lua_units(tmp_path):
+    if not shutil.which("nvim"):
+        pytest.skip("nvim is not installed (apt-get install -y neovim)")
+    proc = subprocess.run(
+        ["nvim", "--headless", "--clean",
+         "--cmd", f"set rtp^={PLUGIN_DIR}",
+         "-c", f"luafile {HERE / 'unit_spec.lua'}"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=60,
+        env={"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"},
+    )
+    assert proc.returncode == 0, proc.stderr + proc.stdout
