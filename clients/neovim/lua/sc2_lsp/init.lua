@@ -12,6 +12,7 @@ local M = {}
 local group = nil
 local attached = {} -- bufnr -> true
 local use_native = false
+local reported_missing = false
 
 local function bufnr_or_current(bufnr)
   return (bufnr == nil or bufnr == 0) and vim.api.nvim_get_current_buf() or bufnr
@@ -25,8 +26,22 @@ local function attach(bufnr)
   if attached[bufnr] or vim.bo[bufnr].buftype ~= "" then
     return
   end
+  local exe = config.options.cmd[1]
+  if vim.fn.executable(exe) ~= 1 then
+    -- Once, not for every buffer opened.
+    if not reported_missing then
+      reported_missing = true
+      -- Scheduled: from inside the FileType autocmd 0.7 would wrap it in an
+      -- "Error detected while processing" banner.
+      vim.schedule(function()
+        vim.notify("sc2-lsp: server not found: " .. tostring(exe) .. " (set `cmd` in setup())",
+          vim.log.levels.ERROR)
+      end)
+    end
+    return
+  end
   if not client.attach(bufnr, config.options) then
-    return -- start_client already reported why
+    return -- start_client has reported why
   end
   attached[bufnr] = true
   if use_native then
@@ -48,6 +63,7 @@ end
 -- options apply to buffers opened afterwards.
 function M.setup(opts)
   config.set(opts)
+  reported_missing = false
   use_native = config.options.native and native.available()
   group = vim.api.nvim_create_augroup("sc2_lsp", { clear = true })
   vim.api.nvim_create_autocmd("FileType", {
