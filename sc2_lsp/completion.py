@@ -1,0 +1,170 @@
+"""The completion pipeline of one keystroke (DESIGN.md §1.3), free of LSP.
+
+cache → mode → context → prompt → engine → post-process. Each stage is its own
+module; this one decides the order, what is skipped, and what the stats say.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .cache import CompletionCache
+from .config import Settings
+from .context.mode import decide_mode
+from .context.retrieval import gather_snippets
+from .documents import Document, DocumentStore
+from .engine import Engine, GenerationRequest, TextStop
+from .engine.stopping import indentation
+from .postprocess import postprocess
+from .prompt import Prompt, PromptBuilder
+
+CLOSERS = set(")]}\"'`;")
+BLOCK_OPENERS = (":", "{", "(", "[")
+
+
+@dataclass
+class Completion:
+    """Text to insert at the cursor, replacing `replaced` (text right after the cursor)."""
+
+    text: str
+    offset: int
+    replaced: str = ""
+    stats: dict = field(default_factory=dict)
+    prompt: Prompt | None = None
+
+    @property
+    def replace_end(self) -> int:
+        return self.offset + len(self.replaced)
+
+
+@dataclass
+class Job:
+    """A model call, detached from the live document so it can run on the worker
+    thread while the editor keeps editing."""
+
+    uri: str
+    offset: int
+    prefix: str
+    suffix: str
+    mode: str
+    language: str | None
+    prompt: Prompt
+    t0: float
+
+
+class CompletionPipeline:
+    def __init__(self, engine: Engine, settings: Settings, store: DocumentStore):
+        self.engine, self.settings, self.store = engine, settings, store
+        self.cache = CompletionCache(settings.cache_size)
+        self._builders: dict[str, PromptBuilder] = {}
+
+    def complete(self, doc: Document, offset: int, *, workspace: Path | None = None,
+                 cancel: threading.Event | None = None) -> Completion:
+        step = self.prepare(doc, offset, workspace)
+        return step if isinstance(step, Completion) else self.run(step, cancel)
+
+    def prepare(self, doc: Document, offset: int, workspace: Path | None) -> Completion | Job:
+        """Cache, mode, context and prompt: fast, reads the document. A Completion when
+        no model call is needed."""
+        t0 = time.perf_counter()
+        prefix, suffix = doc.text[:offset], doc.text[offset:]
+        if (rest := self.cache.typing_through(doc.uri, prefix, suffix)) is not None:
+            return _answer(rest, offset, suffix, _stats("typing-through"), t0)
+        if (hit := self.cache.exact(doc.uri, prefix, suffix)) is not None:
+            return _answer(hit, offset, suffix, _stats("cache"), t0)
+        mode = decide_mode(doc, offset, self.settings.multiline)
+        if mode is None:
+            return _answer("", offset, suffix, _stats("none", "none"), t0)
+        prompt = self.prompt_for(doc, offset, workspace)
+        return Job(doc.uri, offset, prefix, suffix, mode, doc.language, prompt, t0)
+
+    def run(self, job: Job, cancel: threading.Event | None = None) -> Completion:
+        """Engine and post-processing: slow, touches only the job's own strings."""
+        generation = self.engine.generate(self._request(job, cancel))
+        text = generation.text
+        if self.settings.postprocess:
+            text = postprocess(text, prefix=job.prefix, suffix=job.suffix, mode=job.mode,
+                               language=job.language)
+        stats = {**generation.stats, **_stats("model", job.mode),
+                 "context_tokens": job.prompt.context_tokens,
+                 "stop_reason": generation.stop_reason}
+        if generation.stop_reason not in ("cancelled", "deadline"):
+            self.cache.store(job.uri, job.prefix, job.suffix, text)
+        completion = _answer(text, job.offset, job.suffix, stats, job.t0)
+        completion.prompt = job.prompt
+        return completion
+
+    def prompt_for(self, doc: Document, offset: int, workspace: Path | None) -> Prompt:
+        snippets = (gather_snippets(doc, offset, self.store, workspace)
+                    if self.settings.context else [])
+        return self._builder(doc.uri).build(
+            repo_name=workspace.name if workspace else None,
+            path=_relative_path(doc, workspace),
+            prefix=doc.text[:offset], suffix=doc.text[offset:], snippets=snippets)
+
+    def forget(self, uri: str) -> None:
+        self._builders.pop(uri, None)
+        self.cache.forget(uri)
+
+    def _builder(self, uri: str) -> PromptBuilder:
+        if uri not in self._builders:
+            s = self.settings
+            self._builders[uri] = PromptBuilder(
+                self.engine.tokenizer, budget_tokens=s.context_tokens,
+                suffix_fraction=s.suffix_fraction, fmt=s.prompt_format, heal=s.token_healing)
+        return self._builders[uri]
+
+    def _request(self, job: Job, cancel: threading.Event | None) -> GenerationRequest:
+        s = self.settings
+        return GenerationRequest(
+            job.prompt.token_ids, max_new_tokens=s.max_new_tokens,
+            stop=TextStop(job.mode, indent_floor(job.prefix, job.mode)),
+            forced_text=job.prompt.healed, temperature=s.temperature,
+            deadline=time.monotonic() + s.deadline_ms / 1000, cancel=cancel)
+
+
+def _answer(text: str, offset: int, suffix: str, stats: dict, t0: float) -> Completion:
+    """The completion, its stats timed over the whole pipeline (prompt building too)."""
+    stats["total_ms"] = round((time.perf_counter() - t0) * 1e3, 3)
+    return Completion(text, offset, suffix[:replaced_length(suffix, text)], stats)
+
+
+def indent_floor(prefix: str, mode: str) -> int | None:
+    """Multi-line generation stops at a line indented less than this: the end of the
+    block the cursor is in (or of the block the cursor's line opens)."""
+    if mode != "multi-line":
+        return None
+    line = prefix[prefix.rfind("\n") + 1:]
+    if not line.strip():
+        return len(line)
+    return indentation(line) + (1 if line.rstrip().endswith(BLOCK_OPENERS) else 0)
+
+
+def replaced_length(suffix: str, completion: str) -> int:
+    """How much text after the cursor the completion replaces: auto-closed brackets or
+    quotes that end the line when the completion ends with them itself, else nothing."""
+    rest = suffix.split("\n", 1)[0].rstrip("\r")
+    closers = rest.strip()
+    if (closers and set(closers) <= CLOSERS and "\n" not in completion
+            and completion.rstrip().endswith(closers)):
+        return len(rest)
+    return 0
+
+
+def _relative_path(doc: Document, workspace: Path | None) -> str | None:
+    if doc.path is None:
+        return None
+    path = Path(doc.path)
+    if workspace is not None:
+        try:
+            return path.resolve().relative_to(workspace.resolve()).as_posix()
+        except ValueError:
+            pass
+    return path.name
+
+
+def _stats(source: str, mode: str | None = None) -> dict:
+    return {"source": source, "mode": mode}

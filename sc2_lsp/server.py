@@ -1,0 +1,241 @@
+"""LSP handlers only: get the document, call the session, translate to lsprotocol.
+
+The model runs on the session's worker thread; every handler here returns to
+the event loop quickly, so `didChange`, `sc2/status`, `$/cancelRequest` and
+`shutdown` are answered while a generation runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+from lsprotocol import types
+from pygls.lsp.server import LanguageServer
+
+from . import __version__
+from .completion import Completion
+from .config import Settings, parse_settings
+from .documents import text_units
+from .session import Session
+
+log = logging.getLogger("sc2_lsp")
+ENCODINGS = {types.PositionEncodingKind.Utf8: "utf-8", types.PositionEncodingKind.Utf16: "utf-16",
+             types.PositionEncodingKind.Utf32: "utf-32"}
+
+
+class Sc2Server(LanguageServer):
+    def __init__(self, settings: Settings | None = None):
+        super().__init__("sc2-lsp", __version__,
+                         text_document_sync_kind=types.TextDocumentSyncKind.Incremental)
+        self.session = Session(settings)
+        self.pending_message: str | None = None
+
+    @property
+    def encoding(self) -> str:
+        return ENCODINGS.get(self.workspace.position_encoding, "utf-16")
+
+    def notify_user(self, message: str, kind=types.MessageType.Warning) -> None:
+        log.warning(message)
+        self.window_show_message(types.ShowMessageParams(kind, message))
+
+
+def create_server(settings: Settings | None = None) -> Sc2Server:
+    server = Sc2Server(settings)
+    for handler in HANDLERS:
+        handler(server)
+    return server
+
+
+# ---------------------------------------------------------------------- lifecycle
+def register_lifecycle(server: Sc2Server) -> None:
+    @server.feature(types.INITIALIZE)
+    def initialize(ls: Sc2Server, params: types.InitializeParams) -> None:
+        ls.session.workspace = _workspace_root(params)
+        settings, problem = parse_settings(params.initialization_options, ls.session.settings)
+        ls.session.settings, ls.pending_message = settings, problem
+
+    @server.feature(types.INITIALIZED)
+    async def initialized(ls: Sc2Server, params: types.InitializedParams) -> None:
+        if ls.pending_message:
+            ls.notify_user(ls.pending_message)
+        await load_model(ls)
+
+    @server.feature(types.SHUTDOWN)
+    def shutdown(ls: Sc2Server, params) -> None:
+        ls.session.shutdown()
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
+    async def did_change_configuration(ls: Sc2Server,
+                                       params: types.DidChangeConfigurationParams) -> None:
+        options = params.settings.get("sc2", params.settings) if isinstance(
+            params.settings, dict) else None
+        settings, problem = parse_settings(options, Settings())
+        if problem:
+            ls.notify_user(problem)
+        if ls.session.apply_settings(settings):
+            await load_model(ls)
+
+
+async def load_model(ls: Sc2Server) -> None:
+    """Load in the background with `$/progress`; a failure is shown, the server lives on."""
+    loop = asyncio.get_running_loop()
+    token = await _create_progress(ls)
+
+    def progress(percent: int, message: str) -> None:
+        if token is not None:
+            loop.call_soon_threadsafe(ls.work_done_progress.report, token,
+                                      types.WorkDoneProgressReport(message=message,
+                                                                   percentage=percent))
+
+    if token is not None:
+        ls.work_done_progress.begin(token, types.WorkDoneProgressBegin(
+            title="sc2-lsp: loading model", percentage=0, cancellable=False))
+    try:
+        await asyncio.wrap_future(ls.session.load(progress))
+        done = f"{ls.session.status()['model']} ready"
+    except Exception as exc:  # any load failure is the user's to read, never a crash
+        done = f"model load failed: {exc}"
+        ls.notify_user(f"sc2-lsp: {done}", types.MessageType.Error)
+    log.info(done)
+    if token is not None:
+        ls.work_done_progress.end(token, types.WorkDoneProgressEnd(message=done))
+
+
+async def _create_progress(ls: Sc2Server) -> str | None:
+    caps = ls.client_capabilities.window
+    if caps is None or not caps.work_done_progress:
+        return None
+    token = f"sc2-load-{uuid.uuid4().hex[:8]}"
+    try:
+        await ls.work_done_progress.create_async(token)
+    except Exception:  # a client that refuses the token just gets no progress bar
+        return None
+    return token
+
+
+# ----------------------------------------------------------------------- documents
+def register_documents(server: Sc2Server) -> None:
+    @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+    def did_open(ls: Sc2Server, params: types.DidOpenTextDocumentParams) -> None:
+        d = params.text_document
+        ls.session.store.open(d.uri, d.text, d.language_id, d.version)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+    def did_change(ls: Sc2Server, params: types.DidChangeTextDocumentParams) -> None:
+        doc = ls.session.store.get(params.text_document.uri)
+        if doc is None:
+            return
+        for change in params.content_changes:
+            if isinstance(change, types.TextDocumentContentChangePartial):
+                r = change.range
+                doc.apply_change((r.start.line, r.start.character),
+                                 (r.end.line, r.end.character), change.text, ls.encoding,
+                                 params.text_document.version)
+            else:
+                doc.apply_change(None, None, change.text, ls.encoding,
+                                 params.text_document.version)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+    def did_close(ls: Sc2Server, params: types.DidCloseTextDocumentParams) -> None:
+        uri = params.text_document.uri
+        ls.session.store.close(uri)
+        if ls.session.pipeline is not None:
+            ls.session.pipeline.forget(uri)
+
+
+# ---------------------------------------------------------------------- completion
+def register_completion(server: Sc2Server) -> None:
+    @server.feature(types.TEXT_DOCUMENT_INLINE_COMPLETION, types.InlineCompletionOptions())
+    async def inline_completion(ls: Sc2Server, params: types.InlineCompletionParams
+                                ) -> types.InlineCompletionList:
+        completion = await complete(ls, params.text_document.uri, params.position)
+        if completion is None or not completion.text:
+            return types.InlineCompletionList(items=[])
+        item = types.InlineCompletionItem(insert_text=completion.text,
+                                          range=_range(params.position, completion, ls))
+        return types.InlineCompletionList(items=[item])
+
+    @server.feature(types.TEXT_DOCUMENT_COMPLETION, types.CompletionOptions())
+    async def completion(ls: Sc2Server, params: types.CompletionParams
+                         ) -> types.CompletionList:
+        empty = types.CompletionList(is_incomplete=True, items=[])
+        if not ls.session.settings.fallback_completion:
+            return empty
+        result = await complete(ls, params.text_document.uri, params.position)
+        if result is None or not result.text:
+            return empty
+        edit = types.TextEdit(_range(params.position, result, ls), result.text)
+        label = result.text.strip().splitlines()[0][:80] if result.text.strip() else result.text
+        item = types.CompletionItem(label=label, kind=types.CompletionItemKind.Text,
+                                    detail="sc2-lsp", text_edit=edit, sort_text="0",
+                                    filter_text=label)
+        return types.CompletionList(is_incomplete=True, items=[item])
+
+
+async def complete(ls: Sc2Server, uri: str, position: types.Position) -> Completion | None:
+    """Latest wins per document: this request cancels the one before it."""
+    session = ls.session
+    doc = session.store.get(uri)
+    offset = None if doc is None else doc.offset_at(position.line, position.character,
+                                                    ls.encoding)
+    if offset is None or session.state != "ready":
+        return None
+    cancel = session.begin(uri)
+    try:
+        step = session.prepare(uri, offset)
+        if step is None or isinstance(step, Completion):
+            result = step
+        else:
+            result = await asyncio.wrap_future(session.run(step, cancel))
+    except asyncio.CancelledError:  # $/cancelRequest: stop the generation between steps
+        cancel.set()
+        raise
+    finally:
+        session.end(uri, cancel)
+    if result is not None:
+        session.finished(result)
+        log.debug("completion %s: %r", result.stats, result.text)
+        if cancel.is_set():
+            return None
+    return result
+
+
+def _range(position: types.Position, completion: Completion, ls: Sc2Server) -> types.Range:
+    """From the cursor to past the replaced closers (all on the cursor's line)."""
+    end = position.character + text_units(completion.replaced, ls.encoding)
+    return types.Range(position, types.Position(position.line, end))
+
+
+# ------------------------------------------------------------------------- custom
+def register_custom(server: Sc2Server) -> None:
+    @server.feature("sc2/status")
+    def status(ls: Sc2Server, params) -> dict:
+        return ls.session.status()
+
+    @server.feature("sc2/didShowCompletion")
+    def did_show(ls: Sc2Server, params) -> None:
+        ls.session.counters.shown += 1
+
+    @server.feature("sc2/didAcceptCompletion")
+    def did_accept(ls: Sc2Server, params) -> None:
+        counters = ls.session.counters
+        counters.accepted += 1
+        length = getattr(params, "acceptedLength", None) if params is not None else None
+        if isinstance(length, int) and length > 0:
+            counters.accepted_chars += length
+
+
+HANDLERS = (register_lifecycle, register_documents, register_completion, register_custom)
+
+
+def _workspace_root(params: types.InitializeParams) -> Path | None:
+    uri = (params.workspace_folders[0].uri if params.workspace_folders else params.root_uri)
+    if uri is None and params.root_path:
+        return Path(params.root_path)
+    if uri is None or not uri.startswith("file:"):
+        return None
+    return Path(unquote(urlparse(uri).path))

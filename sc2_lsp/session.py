@@ -1,0 +1,151 @@
+"""What the server knows between messages, free of LSP: settings, open documents,
+the model's load state, the one worker thread, per-document cancellation and
+the counters that `sc2/status` reports.
+"""
+
+from __future__ import annotations
+
+import logging
+import statistics
+import threading
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from .completion import Completion, CompletionPipeline, Job
+from .config import Settings
+from .documents import DocumentStore
+from .engine import Engine, LoadedModel, ModelLoadError, ModelSpec, load_model
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Counters:
+    requests: int = 0
+    model_calls: int = 0
+    cache_hits: int = 0
+    typing_through: int = 0
+    cancelled: int = 0
+    shown: int = 0
+    accepted: int = 0
+    accepted_chars: int = 0
+    latencies_ms: deque = field(default_factory=lambda: deque(maxlen=1000))
+
+    def record(self, completion: Completion) -> None:
+        source = completion.stats.get("source")
+        self.model_calls += source == "model"
+        self.cache_hits += source == "cache"
+        self.typing_through += source == "typing-through"
+        self.latencies_ms.append(completion.stats.get("total_ms", 0.0))
+
+    def summary(self) -> dict:
+        lat = sorted(self.latencies_ms)
+        data = {k: v for k, v in asdict(self).items() if k != "latencies_ms"}
+        data["mean_ms"] = round(statistics.fmean(lat), 2) if lat else None
+        data["p95_ms"] = round(lat[min(len(lat) - 1, int(0.95 * len(lat)))], 2) if lat else None
+        return data
+
+
+class Session:
+    def __init__(self, settings: Settings | None = None):
+        self.settings = settings or Settings()
+        self.store = DocumentStore()
+        self.workspace: Path | None = None
+        self.state, self.error = "idle", None
+        self.loaded: LoadedModel | None = None
+        self.pipeline: CompletionPipeline | None = None
+        self.counters = Counters()
+        self.last_stats: dict = {}
+        self._worker = ThreadPoolExecutor(1, thread_name_prefix="sc2-model")
+        self._cancels: dict[str, threading.Event] = {}
+        self._load_id = 0
+
+    # ------------------------------------------------------------------ model
+    def load(self, progress: Callable[[int, str], None]) -> Future:
+        """Load the model on the worker thread; completions wait in line behind it."""
+        self._load_id += 1
+        load_id, settings = self._load_id, self.settings
+        self.state, self.error, self.pipeline = "loading", None, None
+        return self._worker.submit(self._load, load_id, settings, progress)
+
+    def _load(self, load_id: int, settings: Settings, progress) -> None:
+        spec = ModelSpec(settings.model, settings.quant, settings.dtype, settings.device,
+                         settings.allow_download)
+        try:
+            loaded = load_model(spec, progress)
+        except (ModelLoadError, OSError, RuntimeError, ValueError) as exc:
+            if load_id == self._load_id:
+                self.state, self.error = "error", str(exc)
+            raise ModelLoadError(str(exc)) from exc
+        if load_id != self._load_id:  # settings changed while loading: a newer load follows
+            return
+        engine = Engine(loaded, kv_reuse=settings.kv_reuse,
+                        cache_entries=settings.kv_cache_entries)
+        self.loaded, self.state = loaded, "ready"
+        self.pipeline = CompletionPipeline(engine, settings, self.store)
+
+    def apply_settings(self, settings: Settings) -> bool:
+        """Adopt new settings; True when the model must be reloaded."""
+        reload = settings.model_changed(self.settings) or self.loaded is None
+        self.settings = settings
+        if not reload and self.pipeline is not None:
+            engine = self.pipeline.engine
+            engine.pool.enabled = settings.kv_reuse
+            self.pipeline = CompletionPipeline(engine, settings, self.store)
+        return reload
+
+    # ------------------------------------------------------------- completion
+    def begin(self, uri: str) -> threading.Event:
+        """A cancel token for a new request; the document's previous request is cancelled."""
+        if (previous := self._cancels.get(uri)) is not None:
+            previous.set()
+        token = self._cancels[uri] = threading.Event()
+        return token
+
+    def end(self, uri: str, token: threading.Event) -> None:
+        if self._cancels.get(uri) is token:
+            del self._cancels[uri]
+
+    def cancel_all(self) -> None:
+        for token in self._cancels.values():
+            token.set()
+
+    def prepare(self, uri: str, offset: int) -> Completion | Job | None:
+        doc = self.store.get(uri)
+        if self.pipeline is None or doc is None:
+            return None
+        self.counters.requests += 1
+        return self.pipeline.prepare(doc, offset, self.workspace)
+
+    def run(self, job: Job, cancel: threading.Event) -> Future:
+        """The model call on the worker thread; a cancelled job returns at once."""
+        pipeline = self.pipeline
+        return self._worker.submit(pipeline.run, job, cancel)
+
+    def finished(self, completion: Completion) -> None:
+        if completion.stats.get("stop_reason") == "cancelled":
+            self.counters.cancelled += 1
+        self.counters.record(completion)
+        self.last_stats = completion.stats
+
+    # ----------------------------------------------------------------- status
+    def status(self) -> dict:
+        loaded = self.loaded
+        return {
+            "state": self.state,
+            "error": self.error,
+            "model": loaded.name if loaded else self.settings.model,
+            "device": loaded.device if loaded else None,
+            "quant": loaded.quant if loaded else None,
+            "dtype": str(loaded.dtype).removeprefix("torch.") if loaded else None,
+            "memory_mb": round(loaded.footprint_mb, 2) if loaded else None,
+            "counters": self.counters.summary(),
+            "last": self.last_stats,
+        }
+
+    def shutdown(self) -> None:
+        self.cancel_all()
+        self._worker.shutdown(wait=False, cancel_futures=True)
