@@ -58,7 +58,7 @@ def _encode(text: str) -> bytes:
     return text.encode("utf-8", "surrogatepass")
 
 
-def _units(text: str, encoding: str) -> int:
+def text_units(text: str, encoding: str) -> int:
     """Length of ``text`` in code units of ``encoding``."""
     if encoding == "utf-32" or text.isascii():
         return len(text)
@@ -145,14 +145,15 @@ class Document:
         offset = max(0, min(offset, len(self.text)))
         line = self.line_of(offset)
         start = self._line_starts[line]
-        return line, _units(self.text[start:min(offset, self.line_end(line))], encoding)
+        return line, text_units(self.text[start:min(offset, self.line_end(line))], encoding)
 
     def _point(self, offset: int) -> tuple[int, int]:
         """tree-sitter point: (row, UTF-8 byte column)."""
         line = self.line_of(offset)
         return line, len(_encode(self.text[self._line_starts[line]:offset]))
 
-    def _byte_offset(self, offset: int) -> int:
+    def byte_offset(self, offset: int) -> int:
+        """UTF-8 byte offset of a ``str`` index (what tree-sitter nodes use)."""
         head = self.text[:offset]
         return offset if head.isascii() else len(_encode(head))
 
@@ -193,7 +194,7 @@ class Document:
         first_line, old_last_line = self.line_of(start), self.line_of(old_end)
         edit = None
         if self.tree is not None:
-            edit = (self._byte_offset(start), self._byte_offset(old_end), self._point(start),
+            edit = (self.byte_offset(start), self.byte_offset(old_end), self._point(start),
                     self._point(old_end))
         self.text = self.text[:start] + new_text + self.text[old_end:]
         self._patch_line_starts(start, old_end, len(new_text))
