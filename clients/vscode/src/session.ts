@@ -5,7 +5,10 @@
  */
 import * as vscode from 'vscode';
 import {
+  CloseAction,
   DidChangeConfigurationNotification,
+  ErrorAction,
+  ErrorHandler,
   LanguageClient,
   LanguageClientOptions,
   Middleware,
@@ -13,6 +16,7 @@ import {
   State,
 } from 'vscode-languageclient/node';
 import { Acceptance, attachAcceptance, insertTextOf } from './acceptance';
+import { CrashBudget } from './crashBudget';
 import { didChangeConfigurationParams, documentSelector, serverExecutable, toInitializationOptions } from './settings';
 import { applyProgress, fromStatusResponse, ProgressValue, ServerState, StatusResponse } from './status';
 import { StatusBar } from './statusBar';
@@ -54,6 +58,7 @@ export class ServerSession implements vscode.Disposable {
         // A function, so that the client's automatic restarts after a crash send current settings.
         initializationOptions: () => toInitializationOptions(sc2Section()),
         middleware: this.middleware(),
+        errorHandler: this.errorHandler(),
       };
     } catch (error) {
       return this.fail(`${(error as Error).message}`);
@@ -66,11 +71,14 @@ export class ServerSession implements vscode.Disposable {
     try {
       await client.start();
     } catch (error) {
+      // The client stays: it may still be restarting the server, and stop() must reach it.
       if (this.client === client) {
-        this.client = undefined;
-        return this.fail(
-          `could not start ${JSON.stringify(section.serverCommand)}: ${(error as Error).message}. ` +
-            'Set sc2.serverCommand to the sc2-lsp in your Python environment, e.g. ["/path/to/.venv/bin/sc2-lsp", "serve"].',
+        const message = (error as Error).message;
+        this.fail(
+          /ENOENT/.test(message)
+            ? `cannot run ${JSON.stringify(section.serverCommand)}: not found. Set sc2.serverCommand to the ` +
+                'sc2-lsp of your Python environment, e.g. ["/path/to/.venv/bin/sc2-lsp", "serve"].'
+            : `the server failed to start (${message}); its messages are in the sc2-lsp output.`,
         );
       }
       return;
@@ -165,6 +173,23 @@ export class ServerSession implements vscode.Disposable {
           void this.refreshStatus();
         }
         next(_token, params);
+      },
+    };
+  }
+
+  /** Restart after a crash while the budget lasts; then stay down and say so. */
+  private errorHandler(): ErrorHandler {
+    const budget = new CrashBudget();
+    return {
+      error: () => ({ action: ErrorAction.Continue }),
+      closed: () => {
+        if (budget.allowRestart()) {
+          this.setState({ kind: 'starting' });
+          return { action: CloseAction.Restart };
+        }
+        const message = 'the server stopped 5 times in 3 minutes and is not restarted; see the sc2-lsp output.';
+        this.setState({ kind: 'error', message });
+        return { action: CloseAction.DoNotRestart, message: `sc2-lsp: ${message}` };
       },
     };
   }

@@ -1,0 +1,105 @@
+/**
+ * code-server as a test fixture: install a .vsix into a fresh profile, start
+ * the server on a free loopback port, stop it. The install itself is
+ * scripts/install-code-server.sh's job; this only runs it.
+ */
+import { ChildProcess, execFile, spawn } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { createServer } from 'node:net';
+import { promisify } from 'node:util';
+
+export interface Profile {
+  /** code-server's out/node/entry.js. */
+  entry: string;
+  userDataDir: string;
+  extensionsDir: string;
+}
+
+export async function installExtension(profile: Profile, vsix: string): Promise<string> {
+  const { stdout } = await promisify(execFile)(process.execPath, [
+    profile.entry,
+    '--user-data-dir',
+    profile.userDataDir,
+    '--extensions-dir',
+    profile.extensionsDir,
+    '--install-extension',
+    vsix,
+  ]);
+  return stdout;
+}
+
+export interface RunningCodeServer {
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** Start code-server on `workspace`; its output goes to `logFile` for post-mortems. */
+export async function startCodeServer(profile: Profile, workspace: string, logFile: string): Promise<RunningCodeServer> {
+  const port = await freePort();
+  const child = spawn(
+    process.execPath,
+    [
+      profile.entry,
+      '--auth',
+      'none',
+      '--bind-addr',
+      `127.0.0.1:${port}`,
+      '--disable-telemetry',
+      '--disable-update-check',
+      '--disable-workspace-trust',
+      '--user-data-dir',
+      profile.userDataDir,
+      '--extensions-dir',
+      profile.extensionsDir,
+      workspace,
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const log = createWriteStream(logFile);
+  child.stdout.pipe(log);
+  child.stderr.pipe(log);
+  const url = `http://127.0.0.1:${port}`;
+  await waitForHealthy(url, child, 60_000);
+  return { url, stop: () => stopProcess(child) };
+}
+
+async function waitForHealthy(url: string, child: ChildProcess, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) {
+      throw new Error(`code-server exited with code ${child.exitCode} before it listened`);
+    }
+    try {
+      if ((await fetch(`${url}/healthz`)).ok) {
+        return;
+      }
+    } catch {
+      // Not listening yet.
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error(`code-server did not answer on ${url} within ${timeoutMs} ms`);
+}
+
+/** SIGTERM, then SIGKILL if it lingers: a stuck test must not leave code-server behind. */
+async function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) {
+    return;
+  }
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+  await exited;
+  clearTimeout(timer);
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
