@@ -1,0 +1,215 @@
+"""The engine with real transformers models: KV reuse and speculation change
+nothing in the greedy output; every stop rule stops; loading fails clearly."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+import torch
+
+from sc2_lsp.engine import (Engine, GenerationRequest, LoadedModel, ModelLoadError, ModelSpec,
+                            TextStop, load_model)
+from sc2_lsp.engine.kvcache import KVCachePool, common_prefix_length
+
+from tests.conftest import tiny_model
+
+
+def reference_greedy(model, prompt: list[int], n: int) -> list[int]:
+    """Plain `model.generate`, the ground truth for greedy decoding."""
+    out = model.generate(torch.tensor([prompt]), max_new_tokens=n, do_sample=False,
+                         min_new_tokens=n, pad_token_id=0)
+    return out[0, len(prompt):].tolist()
+
+
+def typing_sequence(ids: list[int]) -> list[list[int]]:
+    """Prompts as a user's edits make them: appends, a deletion, an edit in the
+    middle, and prompts longer than the 64-token sliding window."""
+    base = ids[:40]
+    return [base, ids[:41], ids[:43], ids[:42],            # type, type, backspace
+            ids[:20] + [ids[99]] + ids[21:44],              # edit in the middle
+            ids[:150], ids[:152], ids[:151], ids[:120],      # beyond the window
+            ids[:60] + ids[200:230]]
+
+
+def test_cached_and_uncached_greedy_agree_token_for_token(tiny_loaded, code_ids):
+    cached, fresh = Engine(tiny_loaded), Engine(tiny_loaded, kv_reuse=False)
+    reused = []
+    for prompt in typing_sequence(code_ids):
+        a = cached.generate(GenerationRequest(prompt, max_new_tokens=12))
+        b = fresh.generate(GenerationRequest(prompt, max_new_tokens=12, speculate=False))
+        assert a.token_ids == b.token_ids == reference_greedy(tiny_loaded.model, prompt, 12)
+        assert b.stats["reused_tokens"] == 0
+        assert a.stats["prefilled_tokens"] == len(prompt) - a.stats["reused_tokens"]
+        reused.append(a.stats["reused_tokens"])
+    # Exact reuse: the common token prefix with the previous prompt; a prompt that is
+    # wholly cached re-runs its last token, for the logits of the next one.
+    assert reused == [0, 40, 41, 41, 20, 20, 150, 150, 119, 60]
+
+
+def test_speculation_gives_exactly_plain_greedy(tiny_loaded, code_ids):
+    prompt = code_ids[:300]
+    plain = Engine(tiny_loaded).generate(GenerationRequest(prompt, 48, speculate=False))
+    spec = Engine(tiny_loaded).generate(GenerationRequest(prompt, 48, speculate=True))
+    assert spec.token_ids == plain.token_ids
+    assert spec.stats["generated_tokens"] == 48
+
+
+def rigged(tokenizer, token_text: str) -> LoadedModel:
+    """A real tiny model whose weights make every next token `token_text`:
+    the final LayerNorm outputs a constant vector that only that row of the
+    LM head answers to."""
+    model = tiny_model(tokenizer)
+    target = tokenizer.convert_tokens_to_ids(token_text)
+    with torch.no_grad():
+        model.model.norm.weight.zero_()
+        model.model.norm.bias.fill_(1.0)
+        model.lm_head.weight.zero_()
+        model.lm_head.weight[target].fill_(1.0)
+    return LoadedModel(model, tokenizer, "rigged", "cpu", torch.float32, "none")
+
+
+@pytest.mark.parametrize("stop", ["<|endoftext|>", "<file_sep>", "<fim_prefix>", "<fim_middle>",
+                                  "<fim_suffix>", "<fim_pad>"])
+def test_stop_tokens_end_generation(tokenizer, code_ids, stop):
+    gen = Engine(rigged(tokenizer, stop)).generate(GenerationRequest(code_ids[:30], 16))
+    assert (gen.text, gen.token_ids, gen.stop_reason) == ("", [], "eos")
+
+
+def byte_token(tokenizer, char: str) -> str:
+    return tokenizer.convert_ids_to_tokens(tokenizer.encode(char, add_special_tokens=False))[0]
+
+
+def test_single_line_stops_at_the_first_newline(tokenizer, code_ids):
+    engine = Engine(rigged(tokenizer, byte_token(tokenizer, "\n")))
+    gen = engine.generate(GenerationRequest(code_ids[:30], 16, stop=TextStop("single-line")))
+    assert (gen.text, gen.stop_reason, gen.stats["generated_tokens"]) == ("", "stop-text", 1)
+
+
+def test_max_new_tokens_bounds_generation(tokenizer, code_ids):
+    engine = Engine(rigged(tokenizer, byte_token(tokenizer, "x")))
+    gen = engine.generate(GenerationRequest(code_ids[:30], 7, stop=TextStop("single-line")))
+    assert (gen.text, gen.stop_reason) == ("x" * 7, "max-tokens")
+
+
+def test_healing_forces_the_removed_text_first(tokenizer, code_ids):
+    engine = Engine(rigged(tokenizer, byte_token(tokenizer, "x")))
+    gen = engine.generate(GenerationRequest(code_ids[:30], 12, forced_text="    ret",
+                                            stop=TextStop("single-line")))
+    everything = tokenizer.decode(gen.token_ids)
+    assert everything.startswith("    ret") and gen.text == everything[len("    ret"):]
+    assert gen.text == "x" * len(gen.text) and gen.text
+
+
+@pytest.mark.parametrize("text, stop, expected", [
+    ("a = 1\nb", TextStop("single-line"), "a = 1"),
+    ("a = 1", TextStop("single-line"), None),
+    ("x\n    y\n    z\nw", TextStop("multi-line", 4), "x\n    y\n    z"),
+    ("x\n    y\n\n    z\n", TextStop("multi-line", 4), None),
+    ("x\n    y\n  ", TextStop("multi-line", 4), None),
+    ("x\n  y", TextStop("multi-line", 4), "x"),
+    ("x\ny", TextStop("multi-line", None), None),
+])
+def test_text_stop_rules(text, stop, expected):
+    assert stop.cut(text) == expected
+
+
+class CancelAfter(threading.Event):
+    """A cancel token that trips itself after `n` checks, i.e. mid-generation."""
+
+    def __init__(self, n: int):
+        super().__init__()
+        self.left = n
+
+    def is_set(self) -> bool:
+        self.left -= 1
+        return self.left < 0 or super().is_set()
+
+
+def test_cancel_mid_generation_then_next_request_is_correct(tiny_loaded, code_ids):
+    engine = Engine(tiny_loaded)
+    prompt = code_ids[:100]
+    gen = engine.generate(GenerationRequest(prompt, 30, cancel=CancelAfter(5), speculate=False))
+    assert gen.stop_reason == "cancelled" and 0 < len(gen.token_ids) < 30
+    follow = code_ids[:104]
+    nxt = engine.generate(GenerationRequest(follow, 10))
+    assert nxt.stats["reused_tokens"] == 100
+    assert nxt.token_ids == reference_greedy(tiny_loaded.model, follow, 10)
+
+
+def test_cancel_during_prefill_keeps_cache_consistent(tiny_loaded, code_ids):
+    engine = Engine(tiny_loaded)
+    from sc2_lsp.engine import decoding
+    prompt = code_ids[: decoding.PREFILL_CHUNK * 2 + 10]
+    gen = engine.generate(GenerationRequest(prompt, 5, cancel=CancelAfter(1)))
+    assert gen.stop_reason == "cancelled" and gen.token_ids == []
+    nxt = engine.generate(GenerationRequest(prompt, 5))
+    assert nxt.stats["reused_tokens"] == decoding.PREFILL_CHUNK
+    assert nxt.token_ids == reference_greedy(tiny_loaded.model, prompt, 5)
+
+
+def test_deadline_stops_and_leaves_a_usable_cache(tiny_loaded, code_ids):
+    engine = Engine(tiny_loaded)
+    gen = engine.generate(GenerationRequest(code_ids[:50], 10, deadline=time.monotonic() - 1))
+    assert (gen.stop_reason, gen.token_ids) == ("deadline", [])
+    nxt = engine.generate(GenerationRequest(code_ids[:50], 10))
+    assert nxt.token_ids == reference_greedy(tiny_loaded.model, code_ids[:50], 10)
+
+
+def test_pool_is_bounded_and_matches_longest_prefix():
+    pool = KVCachePool(max_entries=2)
+    assert common_prefix_length([1, 2, 3], [1, 2, 4]) == 2
+    for tokens in ([1, 2, 3, 4], [7, 8, 9], [5, 6]):
+        entry = pool.take(tokens)
+        assert entry.tokens == []
+        entry.tokens = list(tokens)  # bookkeeping only: the (empty) cache holds no tensors
+        pool.give_back(entry)
+    assert sorted(len(e.tokens) for e in pool._entries) == [2, 3]  # oldest evicted
+    assert pool.take([7, 8, 1]).tokens == [7, 8]
+
+
+@pytest.mark.parametrize("quant", ["nf4", "int8"])
+def test_quantized_models_load_and_generate_on_cpu(quant, code_ids):
+    loaded = load_model(ModelSpec("random:tiny", quant=quant, device="cpu"))
+    assert loaded.quant == quant
+    none = load_model(ModelSpec("random:tiny", device="cpu"))
+    assert loaded.footprint_mb < none.footprint_mb
+    gen = Engine(loaded).generate(GenerationRequest(code_ids[:40], 8, stop=TextStop("multi-line")))
+    assert gen.stats["generated_tokens"] > 0
+
+
+def test_random_architectures_are_exact():
+    from sc2_lsp.engine.architectures import random_config
+    c = random_config("starcoder2-3b")
+    assert (c.hidden_size, c.intermediate_size, c.num_hidden_layers, c.num_attention_heads,
+            c.num_key_value_heads, c.vocab_size, c.sliding_window) == (
+        3072, 12288, 30, 24, 2, 49152, 4096)
+    with pytest.raises(ValueError, match="random:huge"):
+        random_config("huge")
+
+
+def test_missing_folder_is_one_clear_error(tmp_path):
+    with pytest.raises(ModelLoadError, match=str(tmp_path / "nope")):
+        load_model(ModelSpec(str(tmp_path / "nope")))
+
+
+def test_pickle_only_checkpoint_is_refused(tmp_path, tokenizer):
+    model = tiny_model(tokenizer)
+    model.config.save_pretrained(tmp_path)
+    torch.save(model.state_dict(), tmp_path / "pytorch_model.bin")
+    with pytest.raises(ModelLoadError, match="no .safetensors"):
+        load_model(ModelSpec(str(tmp_path)))
+
+
+def test_corrupt_weights_name_the_path(tmp_path, tokenizer):
+    tiny_model(tokenizer).save_pretrained(tmp_path)
+    tokenizer.save_pretrained(tmp_path)
+    (tmp_path / "model.safetensors").write_bytes(b"\x00garbage" * 10)
+    with pytest.raises(ModelLoadError, match=str(tmp_path)):
+        load_model(ModelSpec(str(tmp_path)))
+
+
+def test_hub_id_offline_is_a_clear_error():
+    with pytest.raises(ModelLoadError, match="downloads are off"):
+        load_model(ModelSpec("bigcode/not-a-cached-model"))
