@@ -27,8 +27,12 @@ if ((${#missing[@]})); then
   SUDO=""; [[ $(id -u) == 0 ]] || SUDO=sudo
   # Other jobs on the machine may hold dpkg's lock: wait for it, don't fail.
   APT=($SUDO apt-get -o DPkg::Lock::Timeout=900 -qq)
-  "${APT[@]}" update >&2
-  DEBIAN_FRONTEND=noninteractive "${APT[@]}" install -y --no-install-recommends "${missing[@]}" >&2
+  mkdir -p "$CACHE"
+  if ! { "${APT[@]}" update && DEBIAN_FRONTEND=noninteractive "${APT[@]}" install -y \
+      --no-install-recommends "${missing[@]}"; } >"$CACHE/apt.log" 2>&1; then
+    tail -n 30 "$CACHE/apt.log" >&2
+    exit 1
+  fi
 fi
 
 if [[ -f "$STAMP" && -f "$ENTRY" ]]; then

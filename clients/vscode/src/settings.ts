@@ -9,6 +9,7 @@ export const SERVER_KEYS = [
   'quant',
   'dtype',
   'device',
+  'allowDownload',
   'contextTokens',
   'suffixFraction',
   'maxNewTokens',
