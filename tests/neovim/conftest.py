@@ -31,6 +31,7 @@ ARTIFACTS = REPO / "tests" / "artifacts" / "neovim"
 SERVER_CMD = [sys.executable, "-m", "sc2_lsp", "serve"]
 # Any model whose suggestions are non-empty; override to try another.
 TEST_SETTINGS = json.loads(os.environ.get("SC2_NVIM_TEST_SETTINGS", '{"model": "random:tiny"}'))
+STARTUP_TIMEOUT = 120.0
 READY_TIMEOUT = float(os.environ.get("SC2_NVIM_READY_TIMEOUT", "300"))
 WAIT = 120.0
 
@@ -120,6 +121,9 @@ class Nvim:
         out = self.lua("return T.status()")
         return out.get("status") if out else None
 
+    def server_running(self) -> bool:
+        return self.lua("return require('sc2_lsp.client').get(0) ~= nil")
+
     def wait_for(self, predicate, what: str, timeout: float = WAIT):
         deadline = time.monotonic() + timeout
         while True:
@@ -132,7 +136,12 @@ class Nvim:
             time.sleep(0.1)
 
     def wait_ready(self) -> dict:
+        # A server that never comes up (or exits) fails fast, with its log.
+        self.wait_for(self.server_running, "the server to start", STARTUP_TIMEOUT)
+
         def ready():
+            if not self.server_running():
+                raise AssertionError(f"the server exited\n{self.server_log()}")
             st = self.server_status()
             if st and st.get("state") == "error":
                 raise AssertionError(f"server failed to load its model: {st}")

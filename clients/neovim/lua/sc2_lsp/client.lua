@@ -72,6 +72,9 @@ end
 
 -- The live client serving `bufnr`, or nil.
 function M.get(bufnr)
+  if bufnr == 0 then
+    bufnr = vim.api.nvim_get_current_buf()
+  end
   local id = client_of[bufnr]
   local client = id and vim.lsp.get_client_by_id(id)
   -- Requests must wait for the initialize handshake; a client that exited
