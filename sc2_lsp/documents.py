@@ -205,7 +205,7 @@ class Document:
             self.tree.edit(start_byte, old_end_byte, new_end_byte, start_point, old_end_point,
                            self._point(new_end))
         self._reparse(self.tree)
-        self._record_edit(first_line, old_last_line, self.line_of(new_end))
+        self._record_edit(first_line, old_last_line, new_end, new_text)
 
     def _patch_line_starts(self, start: int, old_end: int, new_len: int) -> None:
         """Rescan only the edited span for line breaks; shift the line starts after it."""
@@ -234,11 +234,13 @@ class Document:
         else:
             self.tree = parser.parse(_encode(self.text), old_tree)
 
-    def _record_edit(self, first: int, old_last: int, new_last: int) -> None:
+    def _record_edit(self, first: int, old_last: int, new_end: int, new_text: str) -> None:
         """Merge the edit into overlapping regions, shift the regions below it, keep the newest."""
-        delta = new_last - old_last
+        delta = self.line_of(new_end) - old_last
+        # a change ending with a line break leaves the line after it untouched
+        touched = self.line_of(new_end - 1 if new_text.endswith(("\n", "\r")) else new_end)
         seq = next(_edit_seq)
-        merged = EditRegion(self.uri, first, new_last, seq, seq)
+        merged = EditRegion(self.uri, first, max(touched, first), seq, seq)
         kept = []
         for region in self.edits:
             if region.end_line < first - 1:

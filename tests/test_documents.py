@@ -143,7 +143,7 @@ def test_recent_edits_merge_shift_and_order_oldest_first():
     a.apply_change((5, 0), (5, 0), "new\nlines\n")  # above the first region: shifts it by 2
     edits = store.recent_edits()
     assert [(e.uri, e.start_line, e.end_line) for e in edits] == [
-        ("file:///a.py", 22, 22), ("file:///b.py", 0, 0), ("file:///a.py", 5, 7)]
+        ("file:///a.py", 22, 22), ("file:///b.py", 0, 0), ("file:///a.py", 5, 6)]
     assert [e.uri for e in store.recent_edits(exclude_uri="file:///a.py")] == ["file:///b.py"]
     store.close("file:///b.py")
     assert store.get("file:///b.py") is None

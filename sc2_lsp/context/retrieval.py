@@ -106,8 +106,9 @@ def _used_names(doc: Document, offset: int, imported: dict[str, Import]
     start = doc.line_start(max(line - USAGE_LINES_BEFORE, 0))
     end = doc.line_end(min(line + USAGE_LINES_AFTER, doc.line_count - 1))
     found: dict[tuple[str, str | None], int] = {}
+    import_lines = _import_lines(doc)
     for match in _IDENTIFIER.finditer(doc.text, start, end):
-        if match.group(1) in imported:
+        if match.group(1) in imported and doc.line_of(match.start()) not in import_lines:
             key = (match.group(1), match.group(2))
             found[key] = min(found.get(key, end), abs(match.start() - offset))
     typing = re.search(r"[A-Za-z_$][\w$]*$", doc.text[start:offset])
@@ -116,6 +117,12 @@ def _used_names(doc: Document, offset: int, imported: dict[str, Import]
             if local.startswith(typing.group()):
                 found.setdefault((local, None), 0)
     return sorted(found, key=found.__getitem__)
+
+
+def _import_lines(doc: Document) -> set[int]:
+    """Lines of top-level import statements: names there are bound, not used."""
+    return {line for node in doc.tree.root_node.named_children if "import" in node.type
+            for line in range(node.start_point[0], node.end_point[0] + 1)}
 
 
 def _definition(imp: Import, attr: str | None, importer: Path, root: Path,

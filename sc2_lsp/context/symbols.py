@@ -17,6 +17,9 @@ BODY_LINES = 3
 
 MAX_SUMMARY_LINES = 12
 
+SHORT_LINES = 6
+"""Definitions shorter than this are shown whole."""
+
 _WRAPPERS = {"decorated_definition": "definition", "export_statement": "declaration"}
 _VARIABLES = {"lexical_declaration", "variable_declaration"}
 _CLASSES = {
@@ -96,16 +99,20 @@ def signature(node: Node, source: bytes) -> str:
 
 
 def summarize(node: Node, source: bytes) -> str:
-    """Signature plus docstring, or plus the first body lines, at most MAX_SUMMARY_LINES."""
+    """A short definition whole; else its signature plus docstring (or first body lines)."""
+    whole = text_of(source, _leading_comment_start(node), node.end_byte)
     body = _body(node)
-    head = signature(node, source)
-    if body is None or body.start_byte <= node.start_byte:
-        return head
+    if whole.count("\n") < SHORT_LINES or body is None or body.start_byte <= node.start_byte:
+        return _first_lines(whole, MAX_SUMMARY_LINES)
+    braces = body.type != "block"
     if _unwrap(node).type in _CLASSES:
         rest = [outline(members(node), source)]
     else:
         rest = _docstring_or_first_lines(body, source)
-    return _first_lines("\n".join([head, *rest]), MAX_SUMMARY_LINES)
+    lines = [signature(node, source) + (" {" if braces else ""), *rest]
+    if braces:
+        lines.append(_indent_of(node, source) + "}")
+    return "\n".join(lines)
 
 
 def skeleton(node: Node, source: bytes, skip: Node | None = None) -> str:
@@ -127,7 +134,8 @@ def members(node: Node) -> list[Node]:
 
 
 def enclosing_class(node: Node | None) -> Node | None:
-    while node is not None:
+    """The innermost class-like node around ``node`` (never the root: Python's is `module`)."""
+    while node is not None and node.parent is not None:
         if node.type in _CLASSES:
             return node
         node = node.parent
@@ -148,10 +156,13 @@ def _docstring_or_first_lines(body: Node, source: bytes) -> list[str]:
     if first is not None and first.type == "expression_statement" and first.named_child_count \
             and first.named_children[0].type == "string":
         return [_indent_of(first, source) + text_of(source, first.start_byte, first.end_byte)]
-    if body.type != "block":  # brace body: show lines after the opening brace
-        start = body.start_byte + 1
-        lines = text_of(source, start, body.end_byte).split("\n")[1:BODY_LINES + 1]
-        return lines if lines else []
+    if body.type != "block":  # brace body: the lines inside the braces, elided with a comment
+        inner = text_of(source, body.start_byte + 1, body.end_byte - 1).split("\n")[1:-1]
+        shown = inner[:BODY_LINES]
+        if len(inner) > BODY_LINES:
+            indent = shown[0][:len(shown[0]) - len(shown[0].lstrip())]
+            shown.append(f"{indent}// ...")
+        return shown
     line_start = source.rfind(b"\n", 0, body.start_byte) + 1
     return text_of(source, line_start, body.end_byte).split("\n")[:BODY_LINES]
 

@@ -1,0 +1,163 @@
+"""Context retrieval on fixture workspaces: imports resolved to definitions, skeletons, edits."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from transformers import AutoTokenizer
+
+from sc2_lsp.context.retrieval import Snippet, gather_snippets
+from sc2_lsp.context.workspace import FILES
+from sc2_lsp.documents import DocumentStore
+from sc2_lsp.prompt import PromptBuilder
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = ROOT / "tests/fixtures"
+PARSE_HEADER = (
+    'def parse_header(line: str) -> tuple[str, str]:\n'
+    '    """Split a header line into its name and value.\n\n'
+    '    >>> parse_header("Content-Type: text/plain")\n'
+    "    ('Content-Type', 'text/plain')\n"
+    '    """')
+
+
+def open_doc(store: DocumentStore, path: Path, language: str, text: str | None = None):
+    text = path.read_text() if text is None else text
+    return store.open(path.as_uri(), text, language, 1), text
+
+
+def test_ws_parse_snippet_and_repo_prompt():
+    ws = FIXTURES / "ws_parse"
+    store = DocumentStore()
+    doc, text = open_doc(store, ws / "app.py", "python")
+    offset = text.index("parse_header(line)") + len("parse_header(")
+    snippets = gather_snippets(doc, offset, store, ws)
+    assert snippets == [Snippet("util.py", PARSE_HEADER)]
+    tokenizer = AutoTokenizer.from_pretrained(ROOT / "model/sc2-mini")
+    prompt = PromptBuilder(tokenizer).build(repo_name=ws.name, path="app.py",
+                                            prefix=text[:offset], suffix=text[offset:],
+                                            snippets=snippets)
+    head, _, _ = prompt.text.partition("<fim_prefix>")
+    assert head == f"<repo_name>ws_parse<file_sep>util.py\n{PARSE_HEADER}\n<file_sep>"
+    assert "<file_sep>util.py" in head and "def parse_header(line: str)" in head
+
+
+def test_typing_an_imported_name_finds_it_by_prefix():
+    ws = FIXTURES / "ws_parse"
+    store = DocumentStore()
+    text = "from util import format_header, parse_header\n\nx = pars"
+    doc, _ = open_doc(store, ws / "scratch.py", "python", text)
+    assert [s.text.split("\n")[0] for s in gather_snippets(doc, len(text), store, ws)] == [
+        "def parse_header(line: str) -> tuple[str, str]:"]
+
+
+def test_python_relative_imports_module_attribute_and_alias():
+    ws = FIXTURES / "ws_pkg"
+    store = DocumentStore()
+    doc, text = open_doc(store, ws / "pkg/main.py", "python")
+    snippets = gather_snippets(doc, text.index("return f"), store, ws)
+    assert snippets == [
+        Snippet("pkg/helpers.py",
+                "def slugify(title: str, *, limit: int = 40) -> str:\n"
+                '    words = re.findall(r"[a-z0-9]+", title.lower())\n'
+                "    return SEPARATOR.join(words)[:limit]"),
+        Snippet("pkg/models.py",
+                '@dataclass\nclass User:\n    """A registered user."""\n    name: str\n'
+                "    email: str\n    def display(self) -> str: ...\n    @property\n"
+                "    def domain(self) -> str: ..."),
+    ]
+
+
+def test_typescript_relative_imports_default_named_and_aliased():
+    ws = FIXTURES / "ws_js"
+    store = DocumentStore()
+    doc, text = open_doc(store, ws / "src/main.ts", "typescript")
+    snippets = gather_snippets(doc, text.index("console"), store, ws)
+    assert [s.path for s in snippets] == ["src/math.ts"] * 3
+    assert [s.text.split("\n")[-1] for s in snippets] == [
+        "}", "export const scale = (v: Vec, k: number): Vec => new Vec(v.x * k, v.y * k);", "}"]
+    assert snippets[2].text.startswith("/** Adds two numbers. */\nexport function add(")
+
+
+def test_open_unsaved_buffer_wins_over_the_file_on_disk():
+    ws = FIXTURES / "ws_parse"
+    store = DocumentStore()
+    open_doc(store, ws / "util.py", "python", "def parse_header(line, sep=':'):\n    pass\n")
+    doc, text = open_doc(store, ws / "app.py", "python")
+    snippets = gather_snippets(doc, text.index("headers[name]"), store, ws)
+    assert snippets[0] == Snippet("util.py", "def parse_header(line, sep=':'):\n    pass")
+
+
+def test_enclosing_class_skeleton_shows_far_siblings_only_when_far():
+    filler = "".join(f"        x{i} = {i}\n" for i in range(70))
+    text = ("class Store:\n    def get(self, key: str) -> bytes:\n" + filler +
+            "        return b''\n\n    def put(self, key: str, value: bytes) -> None:\n"
+            "        pass\n")
+    store = DocumentStore()
+    doc = store.open("file:///ws/store.py", text, "python", 1)
+    near_get = text.index("x0 =")
+    near_put = text.index("pass")
+    assert gather_snippets(doc, near_get, store, Path("/ws")) == [Snippet(
+        "store.py", "class Store:\n    def put(self, key: str, value: bytes) -> None: ...")]
+    assert gather_snippets(doc, near_put, store, Path("/ws")) == [Snippet(
+        "store.py", "class Store:\n    def get(self, key: str) -> bytes: ...")]
+    assert gather_snippets(doc, text.index("x35 ="), store, Path("/ws")) == []
+
+
+def test_module_skeleton_lists_far_top_level_definitions():
+    filler = "".join(f"    y{i} = {i}\n" for i in range(70))
+    text = "def first(a):\n" + filler + "    return a\n\n\ndef second(b):\n    return b\n"
+    store = DocumentStore()
+    doc = store.open("file:///ws/m.py", text, "python", 1)
+    assert gather_snippets(doc, len(text), store, Path("/ws")) == [
+        Snippet("m.py", "def first(a): ...")]
+
+
+def test_recent_edits_of_other_documents_oldest_first_and_stable():
+    store = DocumentStore()
+    lines = "".join(f"line_{i} = {i}\n" for i in range(40))
+    other = store.open("file:///ws/other.py", lines, "python", 1)
+    third = store.open("file:///ws/third.js", "let a = 1;\n", "javascript", 1)
+    current = store.open("file:///ws/cur.py", "z = 1\n", "python", 1)
+    other.apply_change((20, 0), (20, 0), "edited = True\n")
+    first = gather_snippets(current, 0, store, Path("/ws"))
+    assert first == [Snippet("other.py", "line_18 = 18\nline_19 = 19\nedited = True\n"
+                                         "line_20 = 20\nline_21 = 21")]
+    third.apply_change((0, 0), (0, 0), "// hi\n")
+    second = gather_snippets(current, 0, store, Path("/ws"))
+    assert second == [first[0], Snippet("third.js", "// hi\nlet a = 1;\n")]
+    assert gather_snippets(other, 0, store, Path("/ws")) == [second[1]]  # never its own edits
+
+
+def test_no_workspace_and_plain_text_are_fine():
+    store = DocumentStore()
+    doc = store.open("untitled:1", "hello", "", 1)
+    assert gather_snippets(doc, 5, store, None) == []
+
+
+def test_max_chars_bounds_the_snippets():
+    ws = FIXTURES / "ws_pkg"
+    store = DocumentStore()
+    doc, text = open_doc(store, ws / "pkg/main.py", "python")
+    snippets = gather_snippets(doc, text.index("return f"), store, ws, max_chars=200)
+    assert [s.path for s in snippets] == ["pkg/helpers.py"]
+
+
+def test_workspace_parses_are_cached_by_mtime(tmp_path):
+    path = tmp_path / "m.py"
+    path.write_text("def a():\n    pass\n")
+    first = FILES.parse(path)
+    assert FILES.parse(path) is first
+    assert list(first.definitions) == ["a"]
+    path.write_text("def b():\n    pass\n")
+    os.utime(path, ns=(1, 1))
+    assert list(FILES.parse(path).definitions) == ["b"]
+
+
+@pytest.mark.parametrize("name", ["big.py", "bin.py"])
+def test_huge_or_binary_workspace_files_are_skipped(tmp_path, name):
+    path = tmp_path / name
+    path.write_bytes(b"x = 1\n" * 200_000 if name == "big.py" else b"x = 1\x00\n")
+    assert FILES.parse(path) is None
