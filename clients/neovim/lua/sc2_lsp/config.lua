@@ -34,16 +34,18 @@ M.defaults = {
 
 M.options = vim.deepcopy(M.defaults)
 
+-- vim.validate's table form is deprecated from 0.11, so a plain check.
+local TYPES = {
+  cmd = "table", filetypes = "table", debounce_ms = "number", keymaps = "table",
+  settings = "table", root_markers = "table", native = "boolean",
+}
+
 local function check(opts)
-  vim.validate({
-    cmd = { opts.cmd, "table" },
-    filetypes = { opts.filetypes, "table" },
-    debounce_ms = { opts.debounce_ms, "number" },
-    keymaps = { opts.keymaps, "table" },
-    settings = { opts.settings, "table" },
-    root_markers = { opts.root_markers, "table" },
-    native = { opts.native, "boolean" },
-  })
+  for key, want in pairs(TYPES) do
+    if type(opts[key]) ~= want then
+      error(("sc2_lsp.setup: `%s` must be a %s, got %s"):format(key, want, type(opts[key])), 3)
+    end
+  end
 end
 
 function M.set(user)

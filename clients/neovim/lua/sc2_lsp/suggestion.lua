@@ -46,7 +46,7 @@ end
 -- The buffer lines from the cursor on, as they will read once `s` is
 -- accepted on `line`: the first entry continues the cursor line.
 function M.result_lines(s, line)
-  local lines = vim.split(s.text, "\n", true)
+  local lines = vim.split(s.text, "\n", { plain = true })
   lines[#lines] = lines[#lines] .. line:sub(s.col + #s.old + 1)
   return lines
 end
@@ -95,7 +95,7 @@ function M.advance(s, part)
     row = s.row,
     col = s.col,
     end_col = overtype and s.col + #part or s.col,
-    lines = vim.split(part, "\n", true),
+    lines = vim.split(part, "\n", { plain = true }),
   }
   local n = #edit.lines
   local row = s.row + n - 1
