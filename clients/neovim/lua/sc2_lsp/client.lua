@@ -14,7 +14,7 @@ local started_id = nil
 
 local function root_dir(bufnr, markers)
   local path = vim.api.nvim_buf_get_name(bufnr)
-  local dir = path ~= "" and vim.fn.fnamemodify(path, ":p:h") or vim.loop.cwd()
+  local dir = path ~= "" and vim.fn.fnamemodify(path, ":p:h") or vim.fn.getcwd()
   for _, marker in ipairs(markers) do
     local file = vim.fn.findfile(marker, dir .. ";")
     if file ~= "" then
@@ -26,7 +26,7 @@ local function root_dir(bufnr, markers)
       return vim.fn.fnamemodify(found, ":p:h:h")
     end
   end
-  return vim.loop.cwd()
+  return vim.fn.getcwd()
 end
 
 -- The server also offers textDocument/completion for clients without inline

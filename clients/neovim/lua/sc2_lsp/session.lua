@@ -12,6 +12,8 @@ local suggestion = require("sc2_lsp.suggestion")
 
 local M = {}
 
+local uv = vim.uv or vim.loop -- vim.loop is deprecated from 0.10
+
 M.enabled = true
 
 -- What happened on this side, for tests and statuslines; the server keeps
@@ -26,7 +28,7 @@ local buffers = {}
 local function state(bufnr)
   local b = buffers[bufnr]
   if not b then
-    b = { timer = vim.loop.new_timer() }
+    b = { timer = uv.new_timer() }
     buffers[bufnr] = b
   end
   return b
