@@ -70,6 +70,7 @@ class UsageError(Exception):
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sc2-lsp", description=__doc__.splitlines()[0])
     parser.add_argument("--log-level", choices=CHOICES["log_level"], default="info")
+    parser.add_argument("--log-file", type=Path, default=None, help="log here, not to stderr")
     sub = parser.add_subparsers(dest="command")
 
     serve = sub.add_parser("serve", help="run the language server on stdio (the default)")
@@ -117,8 +118,9 @@ def _configure(args: argparse.Namespace) -> None:
     """Offline unless asked; logs and library chatter to stderr, at the chosen level."""
     if not getattr(args, "allow_download", False) and os.environ.get("SC2_ALLOW_DOWNLOAD") != "1":
         os.environ["HF_HUB_OFFLINE"] = "1"
-    logging.basicConfig(stream=sys.stderr, level=args.log_level.upper(),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    target = {"filename": args.log_file} if args.log_file else {"stream": sys.stderr}
+    logging.basicConfig(level=args.log_level.upper(),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s", **target)
     from transformers.utils import logging as hf_logging
 
     hf_logging.set_verbosity_error()

@@ -57,7 +57,7 @@ class LoadedModel:
 def embedded_model_path() -> Path:
     """The shipped default model: in the installed wheel, else in the checkout's `model/`."""
     candidates = [
-        Path(__file__).resolve().parent.parent / "_model" / EMBEDDED_NAME,
+        Path(__file__).resolve().parent.parent / "_model",
         Path(__file__).resolve().parents[2] / "model" / EMBEDDED_NAME,
     ]
     for path in candidates:

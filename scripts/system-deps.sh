@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Debian packages the test suite needs (real Neovim, tmux for screen captures).
+# Installs only what is missing, so a second run costs nothing.
+set -euo pipefail
+PKGS=(neovim tmux)
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+done
+((${#missing[@]})) || exit 0
+SUDO=""; [[ $(id -u) == 0 ]] || SUDO=sudo
+echo "[system-deps] apt-get install ${missing[*]}" >&2
+$SUDO apt-get -o DPkg::Lock::Timeout=900 -qq update
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get -o DPkg::Lock::Timeout=900 -qq install -y "${missing[@]}" >/dev/null

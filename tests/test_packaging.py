@@ -1,0 +1,40 @@
+"""The embedded model is found from a checkout and from an installed wheel."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import zipfile
+
+from tests.conftest import REPO
+
+FIND = ("from sc2_lsp.engine import embedded_model_path, load_model, ModelSpec;"
+        "p = embedded_model_path(); m = load_model(ModelSpec()); print(p, m.name)")
+
+
+def test_default_model_from_the_checkout():
+    out = subprocess.run([sys.executable, "-c", FIND], capture_output=True, text=True,
+                         check=True, env={"HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin"})
+    path, name = out.stdout.split()
+    assert path == name == str(REPO / "model" / "sc2-mini")
+
+
+def test_default_model_from_an_installed_wheel(tmp_path):
+    source = tmp_path / "src"
+    shutil.copytree(REPO, source, ignore=shutil.ignore_patterns(
+        ".venv", ".git", "node_modules", "clients", "tests", "checkpoints", "work", "build"))
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps",
+                    "--no-build-isolation", "-w", str(tmp_path / "dist"), str(source)],
+                   check=True, capture_output=True)
+    (wheel,) = (tmp_path / "dist").glob("*.whl")
+    site = tmp_path / "site"
+    zipfile.ZipFile(wheel).extractall(site)
+    assert (site / "sc2_lsp" / "_model" / "model.safetensors").exists()
+    shutil.rmtree(source)  # nothing may come from the checkout any more
+    out = subprocess.run([sys.executable, "-c", FIND], capture_output=True, text=True,
+                         check=True, cwd=tmp_path,
+                         env={"HF_HUB_OFFLINE": "1", "PYTHONPATH": str(site),
+                              "PATH": "/usr/bin:/bin"})
+    path, _ = out.stdout.split()
+    assert path == str(site / "sc2_lsp" / "_model")
