@@ -1,0 +1,58 @@
+"""The quality bench's variants: the product pipeline with one part switched off, or naive.
+
+Every variant answers a task with (completion text, stats). Pipeline variants go through
+exactly what the server runs (cache, mode, context, prompt, engine, post-processing); each
+task starts from a clean per-document state, so no task profits from the one before.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from pathlib import Path
+
+from ..completion import CompletionPipeline
+from ..config import Settings
+from ..documents import DocumentStore
+from ..engine import Engine
+from .naive import NaiveCompleter
+from .tasks import Task
+
+VARIANTS = {
+    "full": "the pipeline's defaults",
+    "no-context": "no cross-file snippets",
+    "no-postprocess": "raw model text",
+    "no-healing": "prompt cut exactly at the cursor",
+    "prefix-only": "the suffix left out of the prompt",
+    "naive": "model.generate on a file-level FIM prompt, first line for single-line tasks",
+}
+SWITCHES = {"no-context": {"context": False}, "no-postprocess": {"postprocess": False},
+            "no-healing": {"token_healing": False}}
+NO_WORKSPACE = Path("/sc2-bench")  # where tasks without a workspace pretend to live
+
+Completer = Callable[[Task], tuple[str, dict]]
+
+
+def completer(name: str, engine: Engine, settings: Settings) -> Completer:
+    if name not in VARIANTS:
+        raise ValueError(f"unknown variant {name!r} (choose from {', '.join(VARIANTS)})")
+    if name == "naive":
+        naive = NaiveCompleter(engine.loaded, settings)
+        return lambda task: naive.complete(task.prefix, task.suffix)
+    variant_settings = dataclasses.replace(settings, **SWITCHES.get(name, {}))
+    pipeline = CompletionPipeline(engine, variant_settings, DocumentStore())
+    return lambda task: _through_pipeline(pipeline, task, prefix_only=name == "prefix-only")
+
+
+def _through_pipeline(pipeline: CompletionPipeline, task: Task, prefix_only: bool
+                      ) -> tuple[str, dict]:
+    """Open the task's file (prefix + suffix) in its workspace and complete at the cut."""
+    workspace = Path(task.workspace) if task.workspace else None
+    path = (workspace or NO_WORKSPACE) / task.path
+    uri = path.as_uri()
+    pipeline.forget(uri)
+    text = task.prefix if prefix_only else task.prefix + task.suffix
+    doc = pipeline.store.open(uri, text, task.language)
+    result = pipeline.complete(doc, len(task.prefix), workspace=workspace)
+    pipeline.store.close(uri)
+    return result.text, result.stats
