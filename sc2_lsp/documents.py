@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import itertools
 import re
-from bisect import bisect_right
 from dataclasses import dataclass, replace
 from urllib.parse import unquote, urlparse
 
+import numpy as np
 from tree_sitter import Tree
 
 from sc2_lsp.context.languages import language_for, parser_for
@@ -77,6 +77,15 @@ def _chars_in(text: str, units: int, encoding: str) -> int:
     return len(data.decode("utf-16-le", "ignore"))
 
 
+def _line_starts_of(text: str) -> np.ndarray:
+    """Offsets where lines start (after LF, CRLF or a lone CR), computed vectorised."""
+    codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    line_feed, carriage_return = codes == 10, codes == 13
+    carriage_return[:-1] &= ~line_feed[1:]  # in CRLF the LF ends the break
+    ends = np.flatnonzero(line_feed | carriage_return) + 1
+    return np.concatenate((np.zeros(1, dtype=np.int64), ends.astype(np.int64)))
+
+
 def _common_affixes(old: str, new: str) -> tuple[int, int]:
     """Lengths of the common prefix and (non-overlapping) common suffix of two strings."""
     limit = min(len(old), len(new))
@@ -109,7 +118,7 @@ class Document:
         self.text = text
         self.tree: Tree | None = None
         self.edits: list[EditRegion] = []
-        self._line_starts = [0] + [m.end() for m in _LINE_BREAK.finditer(text)]
+        self._line_starts = _line_starts_of(text)
         self._reparse(None)
 
     # ----------------------------------------------------------------- lines and positions
@@ -118,39 +127,39 @@ class Document:
         return len(self._line_starts)
 
     def line_start(self, line: int) -> int:
-        return self._line_starts[line]
+        return int(self._line_starts[line])
 
     def line_end(self, line: int) -> int:
         """Offset of the end of ``line``'s content (before its line break)."""
         if line + 1 >= len(self._line_starts):
             return len(self.text)
-        end = self._line_starts[line + 1]
+        end = int(self._line_starts[line + 1])
         return end - 2 if self.text.startswith("\r\n", end - 2) else end - 1
 
     def line_text(self, line: int) -> str:
-        return self.text[self._line_starts[line]:self.line_end(line)]
+        return self.text[self.line_start(line):self.line_end(line)]
 
     def line_of(self, offset: int) -> int:
-        return bisect_right(self._line_starts, offset) - 1
+        return int(np.searchsorted(self._line_starts, offset, "right")) - 1
 
     def offset_at(self, line: int, character: int, encoding: str = "utf-16") -> int | None:
         """``str`` index of an LSP position; a character past the line end clamps to it."""
         if line < 0 or line >= len(self._line_starts) or character < 0:
             return None
-        start = self._line_starts[line]
+        start = self.line_start(line)
         return start + _chars_in(self.text[start:self.line_end(line)], character, encoding)
 
     def position_at(self, offset: int, encoding: str = "utf-16") -> tuple[int, int]:
         """LSP (line, character) of a ``str`` index (clamped to the document)."""
         offset = max(0, min(offset, len(self.text)))
         line = self.line_of(offset)
-        start = self._line_starts[line]
+        start = self.line_start(line)
         return line, text_units(self.text[start:min(offset, self.line_end(line))], encoding)
 
     def _point(self, offset: int) -> tuple[int, int]:
         """tree-sitter point: (row, UTF-8 byte column)."""
         line = self.line_of(offset)
-        return line, len(_encode(self.text[self._line_starts[line]:offset]))
+        return line, len(_encode(self.text[self.line_start(line):offset]))
 
     def byte_offset(self, offset: int) -> int:
         """UTF-8 byte offset of a ``str`` index (what tree-sitter nodes use)."""
@@ -210,16 +219,14 @@ class Document:
     def _patch_line_starts(self, start: int, old_end: int, new_len: int) -> None:
         """Rescan only the edited span for line breaks; shift the line starts after it."""
         starts = self._line_starts
-        delta = new_len - (old_end - start)
         new_end = start + new_len
-        head = starts[:bisect_right(starts, start - 1)]
-        tail = [s + delta for s in starts[bisect_right(starts, old_end):]]
+        head = starts[:np.searchsorted(starts, start, "left")]
+        tail = starts[np.searchsorted(starts, old_end, "right"):] + (new_end - old_end)
         scan_from = max(start - 1, 0)
         window = self.text[scan_from:new_end + 1]
         middle = [scan_from + m.end() for m in _LINE_BREAK.finditer(window)]
-        self._line_starts = head + [s for s in middle if start <= s <= new_end] + tail
-        if not self._line_starts or self._line_starts[0] != 0:
-            self._line_starts.insert(0, 0)
+        middle = [0] * (len(head) == 0) + [s for s in middle if start <= s <= new_end]
+        self._line_starts = np.concatenate((head, np.array(middle, dtype=np.int64), tail))
 
     def _parsable(self) -> bool:
         return (self.language is not None and len(self.text) <= MAX_PARSE_CHARS

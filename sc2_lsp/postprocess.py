@@ -170,7 +170,8 @@ def close_before_suffix(text: str, line_before: str, suffix: str) -> str:
 # ----------------------------------------------------------------------------- parsing
 def avoid_new_parse_errors(text: str, prefix: str, suffix: str, language: str | None) -> str:
     """The longest line-boundary cut of ``text`` that adds no parse error to the code around
-    the cursor; ``text`` itself when no non-empty cut does better."""
+    the cursor. When only the empty cut does, the answer is "" if the code parsed cleanly
+    (the completion would break it), else ``text`` (the user is mid-edit anyway)."""
     parser = parser_for(language) if language else None
     if parser is None:
         return text
@@ -189,7 +190,7 @@ def avoid_new_parse_errors(text: str, prefix: str, suffix: str, language: str | 
         candidate = "\n".join(lines[:end]).rstrip()
         if candidate.strip() and errors(candidate) <= baseline:
             return candidate
-    return text
+    return "" if baseline == 0 else text
 
 
 def _last_lines(text: str, count: int) -> str:

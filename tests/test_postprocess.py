@@ -152,5 +152,12 @@ def test_typescript_unbalanced_brace_is_cut():
         "if (a > 0) {\n    return a;\n  }")
 
 
+def test_completion_that_breaks_clean_code_is_dropped():
+    prefix = "def f(stream):\n    for line in stream:\n        name, value = parse_header(line)"
+    suffix = "\n        print(name, value)\n"
+    assert pp(":", prefix, suffix, "single-line") == ""
+    assert pp("  # the header", prefix, suffix, "single-line") == "  # the header"
+
+
 def test_plain_text_has_no_parse_check():
     assert pp("hello (", "say: ", "", "single-line", None) == "hello ("
