@@ -219,4 +219,6 @@ def nvim_factory(tmp_path):
             except subprocess.TimeoutExpired:
                 proc.kill()
         if nv.tmux_socket:
-            subprocess.run(["tmux", "-L", nv.tmux_socket, "kill-server"], check=False)
+            # Gone already when nvim's exit ended the only session.
+            subprocess.run(["tmux", "-L", nv.tmux_socket, "kill-server"], check=False,
+                           capture_output=True)

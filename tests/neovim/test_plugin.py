@@ -192,6 +192,7 @@ def test_screen_capture_of_ghost_text(nvim_factory):
     suggestion = nv.wait_suggestion()
     visible = next((line.strip() for line in suggestion.split("\n") if line.strip()), None)
     assert visible, f"a suggestion with visible text: {suggestion!r}"
+    visible = visible[:20]  # virtual text does not wrap: long lines end at the edge
 
     def capture(*flags):
         return subprocess.run(["tmux", "-L", nv.tmux_socket, "capture-pane", "-p", *flags,
