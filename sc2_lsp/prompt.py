@@ -18,9 +18,12 @@ tokenization of ``text`` whenever the text holds no such strings.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from cachetools import LRUCache
+from tokenizers import Tokenizer
 
 from sc2_lsp.context.retrieval import Snippet
 
@@ -31,6 +34,9 @@ FIM_PREFIX, FIM_SUFFIX, FIM_MIDDLE = "<fim_prefix>", "<fim_suffix>", "<fim_middl
 
 MAX_HEAL_CHARS = 32
 """Longest text token healing re-types: longer pre-tokens (a long word) back off one token."""
+
+BOUNDARY_SEARCH_CHARS = 256
+_BOUNDARY = re.compile(r"\S(?=\s)")
 
 CHARS_PER_TOKEN_BOUND = 16
 """Text examined per token of budget when fitting windows; code averages 3-4 chars a token."""
@@ -68,6 +74,46 @@ class _Piece:
     ids: list[int]
 
 
+@dataclass
+class _Window:
+    """The prefix window from ``start``: its piece (path line included) and the healed text."""
+
+    start: int
+    piece: _Piece
+    healed: str
+
+
+class _IncrementalEncoder:
+    """Encodes successive versions of the prefix piece, re-encoding only what changed.
+
+    Byte-level BPE never merges across a pre-token boundary, and a non-space character followed
+    by whitespace always is one, so the ids of the text up to such a boundary are a prefix of
+    the ids of every text extending it. The last boundary seen is cached, and a keystroke
+    re-encodes only the text after it. Tokenizers failing a probe of that property are
+    encoded whole.
+    """
+
+    _PROBES = (("def f(x):", "\n    return x"), ("a", "  \n\n  b"), ("x = 12", " 34"),
+               ("it's", " fine"), ("s = 'é😀", " z"), ("foo()", "\t\tbar"))
+
+    def __init__(self, encode: Callable[[str], list[int]]) -> None:
+        self._encode = encode
+        self._head, self._head_ids = "", []
+        self.enabled = all(encode(a + b) == encode(a) + encode(b) for a, b in self._PROBES)
+
+    def encode(self, text: str) -> list[int]:
+        if not self.enabled:
+            return self._encode(text)
+        done, ids = 0, []
+        if self._head and text.startswith(self._head):
+            done, ids = len(self._head), list(self._head_ids)
+        boundary = _last_boundary(text, done)
+        if boundary > done:
+            ids += self._encode(text[done:boundary])
+            self._head, self._head_ids, done = text[:boundary], ids, boundary
+        return ids + self._encode(text[done:])
+
+
 class PromptBuilder:
     """Builds prompts for one document; keep one per document so the window stays sticky."""
 
@@ -75,7 +121,7 @@ class PromptBuilder:
                  fmt: str = "repo", heal: bool = True, context_fraction: float = 0.25) -> None:
         if fmt not in FORMATS:
             raise ValueError(f"prompt format must be one of {FORMATS}, not {fmt!r}")
-        self.tokenizer = tokenizer
+        self._tokens = _plain_text_tokenizer(tokenizer)
         self.budget = budget_tokens
         self.suffix_limit = int(budget_tokens * suffix_fraction)
         self.context_limit = int(budget_tokens * context_fraction)
@@ -83,22 +129,19 @@ class PromptBuilder:
         self.fmt = fmt
         self.heal = heal
         self._anchor: _Anchor | None = None
+        self._suffix_cache: tuple[str, _Piece] | None = None
+        self._prefix_encoder = _IncrementalEncoder(self.encode)
         self._snippet_ids: LRUCache = LRUCache(maxsize=256)
-        self._special = {t: tokenizer.convert_tokens_to_ids(t)
+        self._special = {t: self._tokens.token_to_id(t)
                          for t in (REPO_NAME, FILE_SEP, FIM_PREFIX, FIM_SUFFIX, FIM_MIDDLE)}
 
     # ------------------------------------------------------------------------ tokenizing
     def encode(self, text: str) -> list[int]:
         """Token ids of user text, special-token strings included as plain text."""
-        if not text:
-            return []
-        return self.tokenizer(text, add_special_tokens=False,
-                              split_special_tokens=True)["input_ids"]
+        return self._tokens.encode(text, add_special_tokens=False).ids if text else []
 
     def _token_starts(self, text: str) -> list[int]:
-        enc = self.tokenizer(text, add_special_tokens=False, split_special_tokens=True,
-                             return_offsets_mapping=True)
-        return [start for start, _ in enc["offset_mapping"]]
+        return [start for start, _ in self._tokens.encode(text, add_special_tokens=False).offsets]
 
     def _special_piece(self, token: str) -> _Piece:
         return _Piece(token, [self._special[token]])
@@ -111,26 +154,23 @@ class PromptBuilder:
         repo = self._repo_pieces(repo_name) if repo_level else []
         chosen = self._select(snippets, self.context_limit - _count(repo)) if repo_level else []
         frame = 4 if repo_level else 3  # <file_sep>? <fim_prefix> <fim_suffix> <fim_middle>
-        suffix_text = self._suffix_window(suffix)
-        suffix_ids = self.encode(suffix_text)
-        capacity = (self.budget - frame - len(suffix_ids) - _count(repo)
+        suffix_piece = self._suffix_window(suffix)
+        capacity = (self.budget - frame - len(suffix_piece.ids) - _count(repo)
                     - sum(1 + len(ids) for _, ids in chosen))
-        start = self._prefix_window(path, lead, prefix, max(capacity, 0))
-        window = prefix[start:]
-        chosen = _drop_visible(chosen, window + suffix_text)
+        window = self._prefix_window(path, lead, prefix, max(capacity, 0))
+        chosen = _drop_visible(chosen, window.piece.text + window.healed + suffix_piece.text)
         head = repo + [piece for snippet, ids in chosen
                        for piece in (self._special_piece(FILE_SEP),
                                      _Piece(_snippet_text(snippet), ids))]
-        piece, healed = self._healed_piece(lead, window)
-        pieces = self._assemble(head, piece, _Piece(suffix_text, suffix_ids), repo_level)
+        pieces = self._assemble(head, window.piece, suffix_piece, repo_level)
         return Prompt(
             text="".join(p.text for p in pieces),
             token_ids=[i for p in pieces for i in p.ids],
-            healed=healed,
+            healed=window.healed,
             prefix_start_line=self._anchor.line,
             context_tokens=_count(head),
-            prefix_tokens=len(piece.ids),
-            suffix_tokens=len(suffix_ids),
+            prefix_tokens=len(window.piece.ids),
+            suffix_tokens=len(suffix_piece.ids),
             snippets=tuple(snippet for snippet, _ in chosen),
         )
 
@@ -162,38 +202,54 @@ class PromptBuilder:
         return chosen
 
     # ---------------------------------------------------------------------------- suffix
-    def _suffix_window(self, suffix: str) -> str:
-        """The longest run of whole suffix lines within the suffix budget."""
-        limit = self.suffix_limit
+    def _suffix_window(self, suffix: str) -> _Piece:
+        """The longest run of whole suffix lines within the suffix budget (cached: typing
+        before the suffix leaves it unchanged)."""
+        key = suffix[:self.suffix_limit * CHARS_PER_TOKEN_BOUND + 1]
+        if self._suffix_cache is None or self._suffix_cache[0] != key:
+            text = self._fit_head(suffix, self.suffix_limit)
+            self._suffix_cache = (key, _Piece(text, self.encode(text)))
+        return self._suffix_cache[1]
+
+    def _fit_head(self, suffix: str, limit: int) -> str:
         if not suffix or limit <= 0:
             return ""
-        head = suffix[: limit * CHARS_PER_TOKEN_BOUND]
-        starts = self._token_starts(head)
-        if len(starts) <= limit and len(head) == len(suffix):
+        _, hi, starts = self._scan(suffix, limit, from_end=False)
+        if len(starts) <= limit and hi == len(suffix):
             return suffix
-        end = starts[limit] if len(starts) > limit else len(head)
-        cut = head.rfind("\n", 0, end) + 1 or end
+        end = starts[limit] if len(starts) > limit else hi
+        cut = suffix.rfind("\n", 0, end) + 1 or end
         while cut > 0 and len(self.encode(suffix[:cut])) > limit:
             cut = suffix.rfind("\n", 0, cut - 1) + 1
         return suffix[:cut]
 
     # ---------------------------------------------------------------------------- prefix
-    def _prefix_window(self, path: str | None, lead: str, prefix: str, capacity: int) -> int:
-        """Start offset of the prefix window: the sticky anchor while it fits, else re-anchored
-        so that a quarter of the budget is left to type into before the next move."""
+    def _prefix_window(self, path: str | None, lead: str, prefix: str, capacity: int
+                       ) -> _Window:
+        """The prefix window: from the sticky anchor while it fits, else re-anchored so that a
+        quarter of the budget is left to type into before the next move."""
         anchor = self._anchor
-        if (anchor is not None and anchor.path == path and self._anchor_valid(anchor, prefix)
-                and len(self.encode(lead + prefix[anchor.offset:])) <= capacity):
-            return anchor.offset
-        if len(prefix) <= capacity * CHARS_PER_TOKEN_BOUND and \
-                len(self.encode(lead + prefix)) <= capacity:
-            start = 0
-        else:
+        if anchor is not None and anchor.path == path and self._anchor_valid(anchor, prefix):
+            window = self._window_at(lead, prefix, anchor.offset)
+            if len(window.piece.ids) <= capacity:
+                return window
+        window = None
+        if len(prefix) <= capacity * CHARS_PER_TOKEN_BOUND:
+            window = self._window_at(lead, prefix, 0)
+        if window is None or len(window.piece.ids) > capacity:
             start = self._fit_tail(lead, prefix, max(capacity - self.step, capacity // 2))
-        line_end = prefix.find("\n", start)
-        self._anchor = _Anchor(path, start, prefix.count("\n", 0, start),
-                               prefix[start:line_end if line_end >= 0 else len(prefix)])
-        return start
+            window = self._window_at(lead, prefix, start)
+        line_end = prefix.find("\n", window.start)
+        self._anchor = _Anchor(path, window.start, prefix.count("\n", 0, window.start),
+                               prefix[window.start:line_end if line_end >= 0 else len(prefix)])
+        return window
+
+    def _window_at(self, lead: str, prefix: str, start: int) -> _Window:
+        """The prefix piece from ``start``, cut back for token healing, and its ids."""
+        text = lead + prefix[start:]
+        cut = self._heal_cut(text, len(lead)) if self.heal and len(text) > len(lead) else len(text)
+        return _Window(start, _Piece(text[:cut], self._prefix_encoder.encode(text[:cut])),
+                       text[cut:])
 
     @staticmethod
     def _anchor_valid(anchor: _Anchor, prefix: str) -> bool:
@@ -206,8 +262,7 @@ class PromptBuilder:
     def _fit_tail(self, lead: str, prefix: str, limit: int) -> int:
         """Earliest line start whose tail of ``prefix`` (after ``lead``) has <= limit tokens."""
         room = max(limit - len(self.encode(lead)), 0)
-        base = max(len(prefix) - room * CHARS_PER_TOKEN_BOUND, 0)
-        starts = [base + s for s in self._token_starts(prefix[base:])]
+        base, _, starts = self._scan(prefix, room, from_end=True)
         first = starts[-room] if 0 < room <= len(starts) else (base if room else len(prefix))
         cut = first if first == 0 or prefix[first - 1] == "\n" else prefix.find("\n", first) + 1
         cut = cut or first  # one huge line: cut inside it, at a token boundary
@@ -216,21 +271,41 @@ class PromptBuilder:
             cut = nxt if nxt > cut else _next_start(starts, cut, len(prefix))
         return cut
 
-    # --------------------------------------------------------------------------- healing
-    def _healed_piece(self, lead: str, window: str) -> tuple[_Piece, str]:
-        """The prefix piece cut back to the start of its last pre-token, and the cut text."""
-        text = lead + window
-        cut = self._heal_cut(text, len(lead)) if self.heal and window else len(text)
-        return _Piece(text[:cut], self.encode(text[:cut])), text[cut:]
+    def _scan(self, text: str, count: int, *, from_end: bool) -> tuple[int, int, list[int]]:
+        """Token starts in the shortest head (or tail) of ``text`` holding more than ``count``
+        tokens, or in all of it: (span start, span end, absolute starts). Spans double from
+        about four characters a token, so a keystroke never tokenizes a whole large file."""
+        span = max(count, 1) * 4
+        while True:
+            lo, hi = (max(len(text) - span, 0), len(text)) if from_end else (0, min(span,
+                                                                                   len(text)))
+            starts = [lo + start for start in self._token_starts(text[lo:hi])]
+            if len(starts) > count or hi - lo == len(text):
+                return lo, hi, starts
+            span *= 2
 
+    # --------------------------------------------------------------------------- healing
     def _heal_cut(self, text: str, floor: int) -> int:
+        """Start of the last pre-token (or of the last token when that is long), >= floor."""
         tail_start = max(len(text) - 4 * MAX_HEAL_CHARS, floor)
         tail = text[tail_start:]
-        pre = self.tokenizer.backend_tokenizer.pre_tokenizer.pre_tokenize_str(tail)
+        pre_tokenizer = self._tokens.pre_tokenizer
+        pre = pre_tokenizer.pre_tokenize_str(tail) if pre_tokenizer is not None else []
         cut = tail_start + pre[-1][1][0] if pre else len(text)
         if len(text) - cut > MAX_HEAL_CHARS:
             cut = tail_start + self._token_starts(tail)[-1]
         return max(cut, floor)
+
+
+def _plain_text_tokenizer(tokenizer) -> Tokenizer:
+    """A private copy of a Hugging Face fast tokenizer's backend that reads special-token
+    strings in user code as plain text (the shared tokenizer is left untouched), called
+    directly: the transformers wrapper costs more than the encoding itself per keystroke."""
+    tokens = Tokenizer.from_str(tokenizer.backend_tokenizer.to_str())
+    tokens.no_truncation()
+    tokens.no_padding()
+    tokens.encode_special_tokens = True
+    return tokens
 
 
 def _with_newline(text: str) -> str:
@@ -253,6 +328,14 @@ def _drop_visible(chosen: list[tuple[Snippet, list[int]]], visible: str
     return [(snippet, ids) for snippet, ids in chosen
             if not all(line.strip() in shown
                        for line in snippet.text.splitlines() if line.strip())]
+
+
+def _last_boundary(text: str, lo: int) -> int:
+    """The last non-space-to-space transition in the tail of ``text`` after ``lo`` (else lo)."""
+    last = None
+    for last in _BOUNDARY.finditer(text, max(lo, len(text) - BOUNDARY_SEARCH_CHARS)):
+        pass
+    return last.end() if last is not None else lo
 
 
 def _next_start(starts: list[int], after: int, end: int) -> int:
