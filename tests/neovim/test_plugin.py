@@ -36,12 +36,12 @@ def with_inserted(state: dict, text: str) -> list[str]:
     return (buf[:off] + text.encode() + buf[off:]).decode().split("\n")
 
 
-def start_typing(start, **kw):
+def start_typing(start, typed: str = "return", **kw):
     """Neovim with the model loaded, in insert mode on a new line in a body."""
     nv = start(SOURCE, **kw)
     nv.wait_ready()
-    nv.keys("Goreturn")
-    nv.wait_for(lambda: nv.state()["lines"][-1].endswith("return"), "the typed text")
+    nv.keys("Go" + typed)
+    nv.wait_for(lambda: nv.state()["lines"][-1].endswith(typed), "the typed text")
     return nv
 
 
@@ -72,6 +72,33 @@ def test_ghost_text_shows_and_tab_accepts_it(nvim_factory):
     assert after["stats"]["accepted"] == 1
     nv.wait_for(lambda: nv.server_status()["counters"]["accepted"] >= 1,
                 "sc2/didAcceptCompletion to reach the server")
+
+
+def test_non_ascii_text_before_the_cursor(nvim_factory):
+    # "é" is 2 bytes but 1 UTF-16 unit, "𝒳" 4 bytes but 2 units: a position
+    # sent or read back in the wrong unit misplaces the suggestion.
+    nv = start_typing(nvim_factory, typed='label = "é𝒳"; return')
+    suggestion = nv.wait_suggestion()
+    state = nv.state()
+    (mark,) = nv.marks()
+    assert (mark["row"], mark["col"]) == (state["row"], state["col"])
+    nv.keys("<Tab>")
+    expected = with_inserted(state, suggestion)
+    nv.wait_for(lambda: nv.state()["lines"] == expected, "the suggestion in the buffer")
+
+
+def test_typing_the_suggestion_keeps_the_rest_shown(nvim_factory):
+    nv = start_typing(nvim_factory, debounce_ms=MANUAL)
+    nv.lua("require('sc2_lsp').trigger()")
+    suggestion = nv.wait_suggestion()
+    assert "\n" not in suggestion[:2], suggestion
+    # No request can answer in between (automatic requests are off here):
+    # the rest is shown by the client itself.
+    nv.keys(suggestion[:2].replace("<", "<lt>"))
+    rest = suggestion[2:] or None
+    nv.wait_for(lambda: nv.state()["lines"][-1].endswith(suggestion[:2]), "the typed text")
+    nv.wait_for(lambda: nv.suggestion() == rest, "the rest of the suggestion")
+    assert nv.stats()["requests"] == 1
 
 
 def test_tab_without_a_suggestion_is_an_ordinary_tab(nvim_factory):
