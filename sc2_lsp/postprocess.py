@@ -19,7 +19,7 @@ QUOTES = frozenset("\"'`")
 BLOCK_OPENERS = (":", "{", "(", "[", " do", " then", "=>")
 CLOSER_LINES = frozenset({"}", ")", "]", "};", "});", "),", "},", "end", "fi", "done", "esac"})
 
-PARSE_PREFIX_LINES, PARSE_SUFFIX_LINES = 200, 60
+PARSE_PREFIX_LINES, PARSE_SUFFIX_LINES = 120, 40
 """Lines around the cursor parsed to check a completion (the rest cannot change the verdict
 for a local edit, and reparsing a whole large file per candidate is too slow)."""
 
@@ -175,12 +175,21 @@ def avoid_new_parse_errors(text: str, prefix: str, suffix: str, language: str | 
     parser = parser_for(language) if language else None
     if parser is None:
         return text
-    head = _last_lines(prefix, PARSE_PREFIX_LINES)
-    tail = "\n".join(suffix.split("\n")[:PARSE_SUFFIX_LINES])
+    head = _last_lines(prefix, PARSE_PREFIX_LINES).encode("utf-8", "surrogatepass")
+    tail = "\n".join(suffix.split("\n")[:PARSE_SUFFIX_LINES]).encode("utf-8", "surrogatepass")
+    base = parser.parse(head + tail)
+    at = (head.count(b"\n"), len(head) - head.rfind(b"\n") - 1)
 
     def errors(middle: str) -> int:
-        tree = parser.parse((head + middle + tail).encode("utf-8", "surrogatepass"))
-        return _error_count(tree.root_node)
+        """Errors with ``middle`` inserted: an incremental reparse of the base tree."""
+        if not middle:
+            return _error_count(base.root_node)
+        inserted = middle.encode("utf-8", "surrogatepass")
+        rows = inserted.count(b"\n")
+        column = len(inserted) - inserted.rfind(b"\n") - 1 + (0 if rows else at[1])
+        tree = base.copy()
+        tree.edit(len(head), len(head), len(head) + len(inserted), at, at, (at[0] + rows, column))
+        return _error_count(parser.parse(head + inserted + tail, tree).root_node)
 
     baseline = errors("")
     if errors(text) <= baseline:
