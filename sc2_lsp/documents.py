@@ -118,6 +118,7 @@ class Document:
         self.text = text
         self.tree: Tree | None = None
         self.edits: list[EditRegion] = []
+        self._source: bytes | None = None
         self._line_starts = _line_starts_of(text)
         self._reparse(None)
 
@@ -160,6 +161,13 @@ class Document:
         """tree-sitter point: (row, UTF-8 byte column)."""
         line = self.line_of(offset)
         return line, len(_encode(self.text[self.line_start(line):offset]))
+
+    @property
+    def source(self) -> bytes:
+        """The text as UTF-8, what the tree's byte offsets index (kept from the last parse)."""
+        if self._source is None:
+            self._source = _encode(self.text)
+        return self._source
 
     def byte_offset(self, offset: int) -> int:
         """UTF-8 byte offset of a ``str`` index (what tree-sitter nodes use)."""
@@ -234,12 +242,13 @@ class Document:
 
     def _reparse(self, old_tree: Tree | None) -> None:
         parser = parser_for(self.language) if self._parsable() else None
+        self._source = _encode(self.text) if parser is not None else None
         if parser is None:
             self.tree = None
         elif old_tree is None:
-            self.tree = parser.parse(_encode(self.text))
+            self.tree = parser.parse(self._source)
         else:
-            self.tree = parser.parse(_encode(self.text), old_tree)
+            self.tree = parser.parse(self._source, old_tree)
 
     def _record_edit(self, first: int, old_last: int, new_end: int, new_text: str) -> None:
         """Merge the edit into overlapping regions, shift the regions below it, keep the newest."""

@@ -15,6 +15,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from cachetools import LRUCache
+
 from sc2_lsp.context.imports import Import, imports_of, resolve, submodule
 from sc2_lsp.context.symbols import (
     Definition,
@@ -62,6 +64,8 @@ class _FirstSeen:
 
 
 _FIRST_SEEN = _FirstSeen()
+_OPEN_DEFINITIONS: LRUCache = LRUCache(maxsize=32)
+"""Definitions of open buffers by (uri, version, length): imported files rarely change."""
 
 
 def gather_snippets(doc: Document, offset: int, store: DocumentStore,
@@ -85,7 +89,7 @@ def _imported(doc: Document, offset: int, store: DocumentStore, root: Path | Non
               ) -> Iterator[tuple[tuple, Snippet]]:
     if doc.tree is None or root is None or doc.path is None:
         return
-    source = doc.text.encode("utf-8", "surrogatepass")
+    source = doc.source
     by_local = {imp.local: imp for imp in imports_of(doc.tree.root_node, source, doc.language)}
     if not by_local:
         return
@@ -144,8 +148,11 @@ def _definitions_of(path: Path, store: DocumentStore) -> dict[str, Definition]:
     """Top-level definitions of a file, from its open (maybe unsaved) buffer if there is one."""
     for open_doc in store.documents():
         if open_doc.path and open_doc.tree is not None and Path(open_doc.path) == path:
-            source = open_doc.text.encode("utf-8", "surrogatepass")
-            return top_level_definitions(open_doc.tree.root_node, source)
+            key = (open_doc.uri, open_doc.version, len(open_doc.text))
+            if key not in _OPEN_DEFINITIONS:
+                _OPEN_DEFINITIONS[key] = top_level_definitions(open_doc.tree.root_node,
+                                                               open_doc.source)
+            return _OPEN_DEFINITIONS[key]
     parsed = FILES.parse(path)
     return parsed.definitions if parsed is not None else {}
 
@@ -157,7 +164,7 @@ def _skeletons(doc: Document, offset: int, root: Path | None
     from the cursor, hence probably outside the prompt window."""
     if doc.tree is None:
         return
-    source = doc.text.encode("utf-8", "surrogatepass")
+    source = doc.source
     line = doc.line_of(offset)
     byte = doc.byte_offset(offset)
     node = doc.tree.root_node.descendant_for_byte_range(byte, byte)
