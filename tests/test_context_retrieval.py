@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -161,3 +162,46 @@ def test_huge_or_binary_workspace_files_are_skipped(tmp_path, name):
     path = tmp_path / name
     path.write_bytes(b"x = 1\n" * 200_000 if name == "big.py" else b"x = 1\x00\n")
     assert FILES.parse(path) is None
+
+
+def test_module_import_attribute_resolves_the_definition():
+    ws = FIXTURES / "ws_parse"
+    store = DocumentStore()
+    text = "import util as u\n\nprint(u.format_header('a', 'b'))\n"
+    doc, _ = open_doc(store, ws / "scratch.py", "python", text)
+    assert gather_snippets(doc, len(text) - 1, store, ws) == [Snippet(
+        "util.py", 'def format_header(name: str, value: str) -> str:\n    return f"{name}: {value}"')]
+
+
+def test_typing_in_app_py_keeps_context_and_prefix_tokens_shared():
+    """The pipeline's own loop: edit the document, gather, build; 20 keystrokes."""
+    ws = FIXTURES / "ws_parse"
+    store = DocumentStore()
+    doc, text = open_doc(store, ws / "app.py", "python")
+    line = text[:text.index("        headers[name] = value")].count("\n")
+    doc.apply_change((line, 0), (line, 0), "\n")
+    tokenizer = AutoTokenizer.from_pretrained(ROOT / "model/sc2-mini")
+    builder = PromptBuilder(tokenizer)
+    fim_suffix = tokenizer.convert_tokens_to_ids("<fim_suffix>")
+    typed = "        print(parse_"
+    prompts = []
+    for i in range(len(typed) + 1):
+        if i:
+            doc.apply_change((line, i - 1), (line, i - 1), typed[i - 1])
+        offset = doc.offset_at(line, i)
+        snippets = gather_snippets(doc, offset, store, ws)
+        prompts.append(builder.build(repo_name=ws.name, path="app.py",
+                                     prefix=doc.text[:offset], suffix=doc.text[offset:],
+                                     snippets=snippets))
+    assert len(typed) == 20
+    assert all(p.snippets == (Snippet("util.py", PARSE_HEADER),) for p in prompts)
+    shared = [next((k for k, (x, y) in enumerate(zip(a.token_ids, b.token_ids)) if x != y),
+                   min(len(a.token_ids), len(b.token_ids)))
+              for a, b in pairwise(prompts)]
+    cuts = [p.token_ids.index(fim_suffix) for p in prompts]
+    assert all(s >= c for s, c in zip(shared, cuts, strict=False))
+    assert {p.context_tokens for p in prompts} == {65}
+    # exact: every token before the cursor (healed text aside) is shared with the next prompt
+    assert cuts == [141] * 9 + [142] * 5 + [143] + [144] * 5 + [145]
+    assert shared == [175] * 8 + [141] + [176] * 4 + [142, 143] + [178] * 4 + [144]
+    assert prompts[-1].healed == "_"
