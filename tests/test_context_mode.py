@@ -20,6 +20,8 @@ CASES = [
     ("python", "def f(x):\n    y = x\n    ‸\n    return y\n", S),
     ("python", "def f(x):\n    y = x\n    ‸\n", M),
     ("python", "x = foo(‸)", S),
+    ("python", "def f():\n    print(‸\n    return 1\n", S),
+    ("python", "result = call(\n    ‸\n)\n", M),
     ("python", "x = fo‸o(1)", N),
     ("python", "x = ‸ + 1", N),
     ("python", "print(\"a‸\")", S),

@@ -55,7 +55,7 @@ def decide_mode(doc: Document, offset: int, setting: str = "auto") -> str | None
     elif after.strip():
         multi = before.rstrip().endswith("{") and after.lstrip().startswith("}")  # `{‸}`
     else:
-        multi = _opens_block(doc, line)
+        multi = _opens_block(doc, line, brackets=False)
     return "multi-line" if multi else "single-line"
 
 
@@ -69,12 +69,15 @@ def _neighbour(doc: Document, line: int, step: int) -> int | None:
     return None
 
 
-def _opens_block(doc: Document, line: int | None) -> bool:
-    """Does ``line`` end (comments aside) with something that opens a block?"""
+def _opens_block(doc: Document, line: int | None, *, brackets: bool = True) -> bool:
+    """Does ``line`` end (comments aside) with something that opens a block? An open ``(``
+    or ``[`` counts only for the lines below it (``print(‸`` usually ends on its line)."""
     if line is None:
         return False
     code = _code_of_line(doc, line)
     if not code or not _OPENERS.get(doc.language, _BRACES).search(code):
+        return False
+    if not brackets and code.endswith(("(", "[")):
         return False
     node = _node_at(doc, doc.line_start(line) + len(code) - 1)
     return node is None or _enclosing(node, ("string", "comment")) is None
