@@ -13,10 +13,10 @@ from collections.abc import Iterator
 from tree_sitter import Node
 
 from sc2_lsp.context.languages import parser_for
+from sc2_lsp.context.mode import ends_with_opener
 
 OPENERS = {"(": ")", "[": "]", "{": "}"}
 QUOTES = frozenset("\"'`")
-BLOCK_OPENERS = (":", "{", "(", "[", " do", " then", "=>")
 CLOSER_LINES = frozenset({"}", ")", "]", "};", "});", "),", "},", "end", "fi", "done", "esac"})
 
 PARSE_PREFIX_LINES, PARSE_SUFFIX_LINES = 120, 40
@@ -31,7 +31,7 @@ def postprocess(completion: str, *, prefix: str, suffix: str, mode: str,
     if mode == "single-line":
         text = completion.split("\n", 1)[0].rstrip()
     else:
-        text = cut_at_scope_end(completion, line_before, suffix)
+        text = cut_at_scope_end(completion, line_before, suffix, language)
         text = drop_repeated_lines(text).rstrip()
     text = drop_suffix_repeat(text, line_before, suffix)
     text = drop_closers_in_suffix(text, line_before, suffix)
@@ -47,12 +47,12 @@ def indent_width(line: str) -> int:
     return len(expanded) - len(expanded.lstrip())
 
 
-def cut_at_scope_end(text: str, line_before: str, suffix: str) -> str:
+def cut_at_scope_end(text: str, line_before: str, suffix: str, language: str | None) -> str:
     """Stop where the code leaves the block the cursor is in (a dedent below it), or, at the
     top level, where a new top-level statement starts after a blank line. A closing line at
     the block's own level is kept when the suffix does not already close it."""
     lines = text.split("\n")
-    floor = _scope_floor(line_before, lines)
+    floor = _scope_floor(line_before, lines, language)
     if floor is None:
         return text
     seen_blank = False
@@ -68,12 +68,12 @@ def cut_at_scope_end(text: str, line_before: str, suffix: str) -> str:
     return text
 
 
-def _scope_floor(line_before: str, lines: list[str]) -> int | None:
+def _scope_floor(line_before: str, lines: list[str], language: str | None) -> int | None:
     """The lowest indentation inside the cursor's scope: below the line that opens a block,
     the cursor line's own level mid-statement, else the first completed line's level."""
     if line_before.strip():
         level = indent_width(line_before)
-        return level + 1 if line_before.rstrip().endswith(BLOCK_OPENERS) else level
+        return level + 1 if ends_with_opener(line_before, language) else level
     first = next((i for i, line in enumerate(lines) if line.strip()), None)
     if first is None:
         return None

@@ -18,8 +18,6 @@ from sc2_lsp.documents import Document
 CLOSERS = frozenset(")]}\"'`;,")
 """What may follow the cursor on its line (auto-closed brackets and quotes, a statement end)."""
 
-SETTINGS = ("auto", "always", "never")
-
 _BRACKET = r"[{(\[]"
 _OPENERS: dict[str | None, re.Pattern[str]] = {
     "python": re.compile(rf"(:|{_BRACKET})$"),
@@ -75,12 +73,17 @@ def _opens_block(doc: Document, line: int | None, *, brackets: bool = True) -> b
     if line is None:
         return False
     code = _code_of_line(doc, line)
-    if not code or not _OPENERS.get(doc.language, _BRACES).search(code):
-        return False
-    if not brackets and code.endswith(("(", "[")):
+    if not ends_with_opener(code, doc.language, brackets=brackets):
         return False
     node = _node_at(doc, doc.line_start(line) + len(code) - 1)
     return node is None or _enclosing(node, ("string", "comment")) is None
+
+
+def ends_with_opener(code: str, language: str | None, *, brackets: bool = True) -> bool:
+    """Does a line of code (comment stripped) end with something that opens a block?"""
+    if not code.strip() or not _OPENERS.get(language, _BRACES).search(code.rstrip()):
+        return False
+    return brackets or not code.rstrip().endswith(("(", "["))
 
 
 def _ends_block(doc: Document, line: int, before: str) -> bool:
