@@ -161,3 +161,27 @@ def test_completion_that_breaks_clean_code_is_dropped():
 
 def test_plain_text_has_no_parse_check():
     assert pp("hello (", "say: ", "", "single-line", None) == "hello ("
+
+
+@pytest.mark.parametrize(
+    ("language", "prefix", "suffix", "raw", "expected"),
+    [
+        ("ruby", "def greet(name)\n  ", "\nend\n",
+         "message = \"Hello, #{name}\"\n  puts message\nend\n\ndef other\n",
+         "message = \"Hello, #{name}\"\n  puts message"),
+        ("lua", "function add(a, b)\n  ", "\nend\n", "return a + b\nend\n\nfunction sub(a, b)\n",
+         "return a + b"),
+        ("go", "func add(a, b int) int {\n\t", "\n}\n", "return a + b\n}\n\nfunc sub() {\n",
+         "return a + b"),
+        ("rust", "fn main() {\n    ", "\n}\n", "let x = 1;\n    println!(\"{}\", x);\n}\n",
+         "let x = 1;\n    println!(\"{}\", x);"),
+    ],
+)
+def test_scope_cut_in_other_languages(language, prefix, suffix, raw, expected):
+    assert pp(raw, prefix, suffix, language=language) == expected
+
+
+def test_tabs_indentation_scope():
+    prefix = "func f() {\n\tif x {\n\t\t"
+    raw = "y()\n\t}\n\treturn\n}\n"
+    assert pp(raw, prefix, "\n\t}\n}\n", language="go") == "y()"
