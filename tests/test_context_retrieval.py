@@ -205,3 +205,14 @@ def test_typing_in_app_py_keeps_context_and_prefix_tokens_shared():
     assert cuts == [141] * 9 + [142] * 5 + [143] + [144] * 5 + [145]
     assert shared == [175] * 8 + [141] + [176] * 4 + [142, 143] + [178] * 4 + [144]
     assert prompts[-1].healed == "_"
+
+
+def test_commonjs_requires_destructured_aliased_and_module():
+    ws = FIXTURES / "ws_js"
+    store = DocumentStore()
+    doc, text = open_doc(store, ws / "lib/report.js", "javascript")
+    snippets = gather_snippets(doc, text.index("}\n", text.index("function line")), store, ws)
+    assert [s.text.split("\n")[1] if s.text.startswith("/**") else s.text.split("\n")[0]
+            for s in snippets] == ["function shout(text) {",  # nearest the cursor first
+                                   "function padLeft(text, width, fill = \" \") {"]
+    assert {s.path for s in snippets} == {"lib/strings.js"}

@@ -31,8 +31,9 @@ def imports_of(root: Node, source: bytes, language: str | None) -> list[Import]:
     if language == "python":
         return [imp for node in root.named_children for imp in _python(node, source)]
     if language in _JS_LANGUAGES:
-        return [imp for node in root.named_children if node.type == "import_statement"
-                for imp in _javascript(node, source)]
+        return [imp for node in root.named_children for imp in (
+            _javascript(node, source) if node.type == "import_statement"
+            else _require(node, source))]
     return []
 
 
@@ -94,6 +95,41 @@ def _javascript(node: Node, source: bytes) -> list[Import]:
                     found.append(Import(_text(alias or name, source), module, 0,
                                         _text(name, source)))
     return found
+
+
+def _require(node: Node, source: bytes) -> list[Import]:
+    """CommonJS: ``const m = require("./m")`` and ``const { a, b: c } = require("./m")``."""
+    if node.type not in ("lexical_declaration", "variable_declaration"):
+        return []
+    found = []
+    for declarator in node.named_children:
+        call = declarator.child_by_field_name("value")
+        target = declarator.child_by_field_name("name")
+        module = _required_module(call, source)
+        if module is None or target is None:
+            continue
+        if target.type == "identifier":
+            found.append(Import(_text(target, source), module, 0, None))
+        for part in target.named_children if target.type == "object_pattern" else []:
+            if part.type == "shorthand_property_identifier_pattern":
+                found.append(Import(_text(part, source), module, 0, _text(part, source)))
+            elif part.type == "pair_pattern":
+                key, value = part.child_by_field_name("key"), part.child_by_field_name("value")
+                if key is not None and value is not None and value.type == "identifier":
+                    found.append(Import(_text(value, source), module, 0, _text(key, source)))
+    return found
+
+
+def _required_module(call: Node | None, source: bytes) -> str | None:
+    if call is None or call.type != "call_expression":
+        return None
+    function, arguments = call.child_by_field_name("function"), call.child_by_field_name(
+        "arguments")
+    if function is None or _text(function, source) != "require" or arguments is None:
+        return None
+    strings = [a for a in arguments.named_children if a.type == "string"]
+    module = _text(strings[0], source).strip("\"'`") if strings else ""
+    return module if module.startswith(".") else None
 
 
 def resolve(imp: Import, importer: Path, roots: list[Path]) -> Path | None:
