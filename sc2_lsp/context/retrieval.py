@@ -173,8 +173,8 @@ def _skeletons(doc: Document, offset: int, root: Path | None
     if cls is not None:
         if any(abs(m.start_point[0] - line) >= FAR_LINES for m in members(cls)):
             current = next((m for m in members(cls) if m.start_byte <= byte <= m.end_byte), None)
-            yield ("class", doc.uri, cls.start_point[0]), Snippet(
-                path, skeleton(cls, source, skip=current))
+            text = skeleton(cls, source, skip=current)
+            yield ("class", doc.uri, text.split("\n", 1)[0]), Snippet(path, text)
         return
     far = [n for n in doc.tree.root_node.named_children
            if abs(n.start_point[0] - line) >= FAR_LINES and names_of(n, source)

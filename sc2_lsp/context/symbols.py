@@ -95,7 +95,7 @@ def signature(node: Node, source: bytes) -> str:
     if body is None or body.start_byte <= node.start_byte:
         return _first_lines(text_of(source, start, node.end_byte), BODY_LINES)
     header = text_of(source, start, body.start_byte).rstrip()
-    return header.removesuffix("{").rstrip() if body.type != "block" else header
+    return header.removesuffix("{").rstrip()
 
 
 def summarize(node: Node, source: bytes) -> str:
@@ -104,21 +104,26 @@ def summarize(node: Node, source: bytes) -> str:
     body = _body(node)
     if whole.count("\n") < SHORT_LINES or body is None or body.start_byte <= node.start_byte:
         return _first_lines(whole, MAX_SUMMARY_LINES)
-    braces = body.type != "block"
     if _unwrap(node).type in _CLASSES:
-        rest = [outline(members(node), source)]
-    else:
-        rest = _docstring_or_first_lines(body, source)
-    lines = [signature(node, source) + (" {" if braces else ""), *rest]
-    if braces:
-        lines.append(_indent_of(node, source) + "}")
-    return "\n".join(lines)
+        return _with_body(node, source, [outline(members(node), source)])
+    return _with_body(node, source, _docstring_or_first_lines(body, source))
 
 
 def skeleton(node: Node, source: bytes, skip: Node | None = None) -> str:
     """A class header and the signatures of its members (except ``skip``)."""
     kept = [m for m in members(node) if skip is None or m.id != skip.id]
-    return "\n".join([_first_lines(signature(node, source), BODY_LINES), outline(kept, source)])
+    return _with_body(node, source, [outline(kept, source)])
+
+
+def _with_body(node: Node, source: bytes, body_lines: list[str]) -> str:
+    """Signature, then ``body_lines``, inside braces when the body has them."""
+    body = _body(node)
+    braces = body is not None and _braced(body, source)
+    lines = [_first_lines(signature(node, source), BODY_LINES) + (" {" if braces else ""),
+             *body_lines]
+    if braces:
+        lines.append(_indent_of(node, source) + "}")
+    return "\n".join(lines)
 
 
 def outline(nodes: list[Node], source: bytes) -> str:
@@ -143,12 +148,19 @@ def enclosing_class(node: Node | None) -> Node | None:
 
 
 def _stub(member: Node, source: bytes) -> str:
-    """A member's signature with an elided body (`...` in Python, `{ ... }` elsewhere)."""
+    """A member's signature with an elided body: ``{ ... }`` after braces, `` ...`` after a
+    Python colon, nothing for keyword-delimited bodies (Ruby, Lua)."""
     head = _first_lines(signature(member, source).strip(), BODY_LINES)
     body = _body(member)
     if body is None or body.start_byte <= member.start_byte:
         return head
-    return f"{head} ..." if body.type == "block" else f"{head} {{ ... }}"
+    if _braced(body, source):
+        return f"{head} {{ ... }}"
+    return f"{head} ..." if head.endswith(":") else head
+
+
+def _braced(body: Node, source: bytes) -> bool:
+    return source[body.start_byte:body.start_byte + 1] == b"{"
 
 
 def _docstring_or_first_lines(body: Node, source: bytes) -> list[str]:
@@ -156,7 +168,7 @@ def _docstring_or_first_lines(body: Node, source: bytes) -> list[str]:
     if first is not None and first.type == "expression_statement" and first.named_child_count \
             and first.named_children[0].type == "string":
         return [_indent_of(first, source) + text_of(source, first.start_byte, first.end_byte)]
-    if body.type != "block":  # brace body: the lines inside the braces, elided with a comment
+    if _braced(body, source):  # the lines inside the braces, elided with a comment
         inner = text_of(source, body.start_byte + 1, body.end_byte - 1).split("\n")[1:-1]
         shown = inner[:BODY_LINES]
         if len(inner) > BODY_LINES:
