@@ -64,6 +64,8 @@ end
 function M.setup(opts)
   config.set(opts)
   reported_missing = false
+  -- Clearing the group below drops the buffers' autocmds: attach them anew.
+  attached = {}
   use_native = config.options.native and native.available()
   group = vim.api.nvim_create_augroup("sc2_lsp", { clear = true })
   vim.api.nvim_create_autocmd("FileType", {

@@ -110,7 +110,10 @@ end
 -- Asks the server now for a suggestion at the cursor. A newer request
 -- cancels the one in flight (the server also lets the latest win).
 function M.request(bufnr, trigger_kind)
-  local b = state(bufnr)
+  local b = buffers[bufnr]
+  if not b then
+    return -- not a buffer sc2-lsp is attached to
+  end
   b.timer:stop()
   local c = client.get(bufnr)
   local at = here(bufnr)
