@@ -66,7 +66,7 @@ class EditorSession:
 
     async def status(self) -> dict:
         result = await self.client.protocol.send_request_async("sc2/status", {})
-        return _plain(result)
+        return as_plain(result)
 
     async def wait_ready(self, timeout_s: float = 600.0) -> dict:
         """Poll `sc2/status` until the model is loaded (or failed)."""
@@ -82,8 +82,13 @@ class EditorSession:
         uri = path.resolve().as_uri()
         self._versions[uri] = 1
         self.client.text_document_did_open(types.DidOpenTextDocumentParams(
-            types.TextDocumentItem(uri, language_id, 1, text)))
+            text_document=types.TextDocumentItem(uri=uri, language_id=language_id, version=1, text=text)))
         return uri
+
+    def close(self, uri: str) -> None:
+        self._versions.pop(uri, None)
+        self.client.text_document_did_close(types.DidCloseTextDocumentParams(
+            types.TextDocumentIdentifier(uri)))
 
     def edit(self, uri: str, start: tuple[int, int], end: tuple[int, int], text: str) -> None:
         """An incremental change, as editors send on every keystroke."""
@@ -91,7 +96,8 @@ class EditorSession:
         change = types.TextDocumentContentChangePartial(
             range=types.Range(types.Position(*start), types.Position(*end)), text=text)
         self.client.text_document_did_change(types.DidChangeTextDocumentParams(
-            types.VersionedTextDocumentIdentifier(uri, self._versions[uri]), [change]))
+            types.VersionedTextDocumentIdentifier(version=self._versions[uri], uri=uri),
+            [change]))
 
     async def inline(self, uri: str, line: int, character: int
                      ) -> tuple[list[types.InlineCompletionItem], float]:
@@ -99,8 +105,10 @@ class EditorSession:
         t0 = time.perf_counter()
         result = await self.client.text_document_inline_completion_async(
             types.InlineCompletionParams(
-                types.TextDocumentIdentifier(uri), types.Position(line, character),
-                types.InlineCompletionContext(types.InlineCompletionTriggerKind.Automatic)))
+                text_document=types.TextDocumentIdentifier(uri),
+                position=types.Position(line, character),
+                context=types.InlineCompletionContext(
+                    types.InlineCompletionTriggerKind.Automatic)))
         elapsed = (time.perf_counter() - t0) * 1e3
         items = result.items if isinstance(result, types.InlineCompletionList) else result or []
         return list(items), elapsed
@@ -116,12 +124,12 @@ class EditorSession:
             await asyncio.wait_for(self.client.stop(), 30)
 
 
-def _plain(value):
+def as_plain(value):
     """pygls hands custom results over as namespace objects; make them dicts."""
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
     if hasattr(value, "_asdict"):
-        return {k: _plain(v) for k, v in value._asdict().items()}
+        return {k: as_plain(v) for k, v in value._asdict().items()}
+    if isinstance(value, (list, tuple)):
+        return [as_plain(v) for v in value]
     if hasattr(value, "__dict__"):
-        return {k: _plain(v) for k, v in vars(value).items()}
+        return {k: as_plain(v) for k, v in vars(value).items()}
     return value

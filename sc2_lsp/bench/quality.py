@@ -8,10 +8,11 @@ shows what context, post-processing, token healing and the suffix are each worth
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from collections import defaultdict
 
-from ..config import Settings
-from ..engine import Engine, ModelSpec
+from ..cli import settings_from_args
+from ..engine import Engine
 from .metrics import answer, edit_similarity, exact_match, mean
 from .report import markdown_table, progress, write_outputs
 from .sandbox import TIMEOUT_S, run_program
@@ -41,9 +42,8 @@ def run(args: argparse.Namespace) -> int:
     tasks = load_tasks(args.tasks, args.limit)
     if not tasks:
         raise ValueError(f"no tasks in {args.tasks}")
-    spec = ModelSpec(args.model, args.quant, args.dtype, args.device, args.allow_download)
-    engine = Engine.load(spec)
-    settings = Settings(model=args.model, deadline_ms=BENCH_DEADLINE_MS)
+    settings = dataclasses.replace(settings_from_args(args), deadline_ms=BENCH_DEADLINE_MS)
+    engine = Engine.load(settings.model_spec())
     tester = Tester(args.test_timeout)
     records = {name: evaluate(name, completer(name, engine, settings), tasks, tester)
                for name in names}

@@ -28,6 +28,7 @@ from .metrics import SINGLE_LINE
 MULTI_LINE = "multi-line"
 BUILT_IN = ("humaneval-sl", "humaneval-ml", "stdlib-sl")
 STDLIB_SAMPLE, STDLIB_SEED = 400, 20261122
+NO_WORKSPACE = Path("/sc2-bench")  # where tasks without a workspace pretend to live
 
 
 @dataclass
@@ -44,6 +45,11 @@ class Task:
 
     def to_json(self) -> dict:
         return {k: v for k, v in asdict(self).items() if v is not None}
+
+    @property
+    def file(self) -> Path:
+        """Where the task's file lives: in its workspace, else in a stand-in folder."""
+        return Path(self.workspace or NO_WORKSPACE) / self.path
 
 
 def load_tasks(spec: str, limit: int | None = None) -> list[Task]:
@@ -195,11 +201,11 @@ def statement_lines(source: str) -> list[int]:
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             for stmt in ast.walk(node):
-                if isinstance(stmt, ast.stmt) and stmt is not node and not _docstring(stmt):
+                if isinstance(stmt, ast.stmt) and stmt is not node and not is_docstring(stmt):
                     lines.add(stmt.lineno - 1)
     return sorted(lines)
 
 
-def _docstring(stmt: ast.stmt) -> bool:
+def is_docstring(stmt: ast.stmt) -> bool:
     return (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant)
             and isinstance(stmt.value.value, str))

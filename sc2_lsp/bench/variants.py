@@ -28,7 +28,6 @@ VARIANTS = {
 }
 SWITCHES = {"no-context": {"context": False}, "no-postprocess": {"postprocess": False},
             "no-healing": {"token_healing": False}}
-NO_WORKSPACE = Path("/sc2-bench")  # where tasks without a workspace pretend to live
 
 Completer = Callable[[Task], tuple[str, dict]]
 
@@ -48,8 +47,7 @@ def _through_pipeline(pipeline: CompletionPipeline, task: Task, prefix_only: boo
                       ) -> tuple[str, dict]:
     """Open the task's file (prefix + suffix) in its workspace and complete at the cut."""
     workspace = Path(task.workspace) if task.workspace else None
-    path = (workspace or NO_WORKSPACE) / task.path
-    uri = path.as_uri()
+    uri = task.file.as_uri()
     pipeline.forget(uri)
     text = task.prefix if prefix_only else task.prefix + task.suffix
     doc = pipeline.store.open(uri, text, task.language)

@@ -1,0 +1,180 @@
+"""Latency bench: real typing replayed through `sc2-lsp serve` over stdio (DESIGN.md §6).
+
+Variants in one run, each on the same typing script: ``full`` (the server as shipped),
+``no-kv-reuse`` (the server with ``kvReuse: false``) and ``naive`` (in-process
+``model.generate`` on a file-level prompt of the same budget, every keystroke). Token
+counts are the machine-independent evidence; times are compared as ratios in one run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from ..cli import settings_from_args
+from ..engine import load_model
+from .lsp_client import EditorSession, server_command
+from .naive import NaiveCompleter
+from .replay import NaiveEditor, ServerEditor, replay
+from .report import markdown_table, progress, write_outputs
+from .sessions import TypingSession, from_files, from_tasks
+
+SERVER_VARIANTS = {"full": True, "no-kv-reuse": False}  # name -> kvReuse
+VARIANTS = (*SERVER_VARIANTS, "naive")
+BENCH_DEADLINE_MS = 600_000  # every variant does the same work, however slow the machine
+COLUMNS = ["variant", "requests", "model_calls", "p50_ms", "p90_ms", "p99_ms",
+           "p50_model_ms", "mean_prefilled_tokens", "mean_reused_tokens", "cache_hit_rate",
+           "typing_through_rate", "chars_saved_rate", "in_time_rate"]
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--files", help="glob of Python files whose function bodies are typed")
+    source.add_argument("--tasks", type=Path, help="task file: each middle is typed")
+    parser.add_argument("--sessions", type=int, default=3, help="function bodies to type")
+    parser.add_argument("--typing-ms", type=float, default=120.0,
+                        help="pause between keystrokes; a suggestion slower than it is late")
+    parser.add_argument("--max-requests", type=int, default=150,
+                        help="keystrokes per session at most (keeps the run short)")
+    parser.add_argument("--real-time", action="store_true",
+                        help="really pause between keystrokes (else the pauses are simulated)")
+
+
+def run(args: argparse.Namespace) -> int:
+    logging.getLogger("pygls").setLevel(logging.WARNING)  # the client logs every message
+    sessions = (from_files(args.files, args.sessions) if args.files
+                else from_tasks(args.tasks, args.sessions))
+    records = asyncio.run(replay_all(args, sessions))
+    data = report(records)
+    data["sessions"] = [{"name": s.name, "path": str(s.path), "body_chars": len(s.body)}
+                        for s in sessions]
+    out = write_outputs(args.out, "latency", data, render(data))
+    plot_cdf(records, out / "latency_cdf.png")
+    print(render(data))
+    return 0
+
+
+async def replay_all(args: argparse.Namespace, sessions: list[TypingSession]
+                     ) -> dict[str, list[dict]]:
+    workspace = Path(os.path.commonpath([s.path.parent for s in sessions]))
+    records = {}
+    for name, kv_reuse in SERVER_VARIANTS.items():
+        records[name] = await _server_variant(name, _options(args, kv_reuse), workspace,
+                                              sessions, args)
+    settings = settings_from_args(args)
+    naive = NaiveEditor(NaiveCompleter(load_model(settings.model_spec()), settings))
+    records["naive"] = await _play(naive, "naive", sessions, args)
+    return records
+
+
+async def _server_variant(name: str, options: dict, workspace: Path,
+                          sessions: list[TypingSession], args) -> list[dict]:
+    editor = EditorSession()
+    with tempfile.TemporaryDirectory(prefix="sc2-latency-") as tmp:
+        await editor.start(workspace, options, server_command(Path(tmp) / "server.log"))
+        try:
+            status = await editor.wait_ready()
+            if status["state"] != "ready":
+                raise RuntimeError(f"the server could not load its model: {status['error']}")
+            return await _play(ServerEditor(editor), name, sessions, args)
+        finally:
+            await editor.stop()
+
+
+async def _play(editor, name: str, sessions: list[TypingSession], args) -> list[dict]:
+    records = []
+    for session in progress(sessions, desc=f"latency {name}"):
+        records += await replay(editor, session, max_requests=args.max_requests,
+                                typing_ms=args.typing_ms, real_time=args.real_time)
+    return records
+
+
+def _options(args: argparse.Namespace, kv_reuse: bool) -> dict:
+    options = {"quant": args.quant, "dtype": args.dtype, "device": args.device,
+               "allowDownload": args.allow_download, "threads": args.threads,
+               "kvReuse": kv_reuse, "deadlineMs": BENCH_DEADLINE_MS}
+    return {**options, "model": args.model} if args.model else options
+
+
+# ----------------------------------------------------------------------------- summary
+def summarise(records: list[dict]) -> dict:
+    latencies = [r["latency_ms"] for r in records]
+    model = [r["latency_ms"] for r in records if r["source"] == "model"]
+    keyed = sum(r["keystroke_chars"] for r in records)
+    saved = sum(r["accepted_chars"] for r in records)
+    return {
+        "requests": len(records), "model_calls": len(model),
+        "p50_ms": _percentile(latencies, 50), "p90_ms": _percentile(latencies, 90),
+        "p99_ms": _percentile(latencies, 99), "p50_model_ms": _percentile(model, 50),
+        "mean_prompt_tokens": _mean(records, "prompt_tokens"),
+        "mean_prefilled_tokens": _mean(records, "prefilled_tokens"),
+        "mean_reused_tokens": _mean(records, "reused_tokens"),
+        "mean_generated_tokens": _mean(records, "generated_tokens"),
+        "cache_hit_rate": _share(records, "cache"),
+        "typing_through_rate": _share(records, "typing-through"),
+        "no_completion_rate": _share(records, "none"),
+        "chars_saved_rate": round(saved / (keyed + saved), 4) if keyed + saved else 0.0,
+        "in_time_rate": round(sum(r["in_time"] for r in records) / len(records), 4),
+    }
+
+
+def report(records: dict[str, list[dict]]) -> dict:
+    variants = {name: summarise(rs) for name, rs in records.items() if rs}
+    ratios = {f"{name}/full": {key: _ratio(variants[name][key], variants["full"][key])
+                               for key in ("p50_ms", "mean_prefilled_tokens")}
+              for name in ("naive", "no-kv-reuse")}
+    return {"variants": variants, "ratios": ratios,
+            "records": [{"variant": name, **r} for name, rs in records.items() for r in rs]}
+
+
+def render(data: dict) -> str:
+    rows = [{"variant": name, **summary} for name, summary in data["variants"].items()]
+    ratio_rows = [{"ratio": name, **values} for name, values in data["ratios"].items()]
+    return ("# Latency bench: typing replay through the server\n\n"
+            + markdown_table(rows, COLUMNS) + "\n## Ratios\n\n"
+            + markdown_table(ratio_rows, ["ratio", "p50_ms", "mean_prefilled_tokens"]))
+
+
+def plot_cdf(records: dict[str, list[dict]], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for name, rs in records.items():
+        values = np.sort([max(r["latency_ms"], 1e-3) for r in rs])
+        ax.step(values, np.arange(1, len(values) + 1) / len(values), where="post",
+                label=f"{name} (n={len(values)})")
+    ax.set_xscale("log")
+    ax.set_xlabel("latency per keystroke request (ms, log scale)")
+    ax.set_ylabel("share of requests")
+    ax.set_title("Keystroke latency CDF")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def _percentile(values: list[float], q: float) -> float | None:
+    return round(float(np.percentile(values, q)), 3) if values else None
+
+
+def _mean(records: list[dict], key: str) -> float | None:
+    values = [r[key] for r in records if r[key] is not None]
+    return round(float(np.mean(values)), 2) if values else None
+
+
+def _share(records: list[dict], source: str) -> float:
+    return round(sum(r["source"] == source for r in records) / len(records), 4)
+
+
+def _ratio(a: float | None, b: float | None) -> float | None:
+    return round(a / b, 3) if a is not None and b else None

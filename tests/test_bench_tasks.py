@@ -1,0 +1,75 @@
+"""Task sets: the built-in HumanEval/stdlib constructions and the JSONL task file."""
+
+from __future__ import annotations
+
+import ast
+
+from sc2_lsp.bench.holdout import STDLIB_HOLDOUT
+from sc2_lsp.bench.tasks import (
+    Task,
+    block_spans,
+    humaneval_multi_line,
+    humaneval_single_line,
+    load_tasks,
+    read_jsonl,
+    stdlib_single_line,
+    write_jsonl,
+)
+
+
+def _of(tasks, problem):
+    return [t for t in tasks if t.task_id.startswith(problem + "/")]
+
+
+def test_humaneval_single_line_masks_every_non_blank_line():
+    tasks = _of(humaneval_single_line(), "HumanEval/0")
+    # the solution has 8 lines, line 6 blank
+    assert [t.task_id for t in tasks] == [f"HumanEval/0/L{i}" for i in (0, 1, 2, 3, 4, 5, 7)]
+    third = tasks[2]
+    assert third.middle == "if idx != idx2:"
+    assert third.prefix.endswith("enumerate(numbers):\n            ")
+    assert third.suffix.startswith("\n                distance = abs(elem - elem2)\n")
+    assert third.kind == "single-line" and third.language == "python"
+    assert third.path == "humaneval_0.py" and third.workspace is None
+    assert third.test.rstrip().endswith("check(has_close_elements)")
+    for task in tasks:  # putting the gold back gives the original program
+        assert ast.parse(task.prefix + task.middle + task.suffix)
+
+
+def test_humaneval_multi_line_spans_are_blocks_of_two_or_more_lines():
+    tasks = _of(humaneval_multi_line(), "HumanEval/0")
+    assert [t.task_id for t in tasks] == ["HumanEval/0/L0-7", "HumanEval/0/L1-5",
+                                         "HumanEval/0/L2-5", "HumanEval/0/L3-5"]
+    assert tasks[-1].middle == ("distance = abs(elem - elem2)\n"
+                                "                if distance < threshold:\n"
+                                "                    return True")
+    assert tasks[-1].suffix == "\n\n    return False\n"
+    assert all(t.kind == "multi-line" for t in tasks)
+    assert _of(humaneval_multi_line(), "HumanEval/2") == []  # a one-line solution
+
+
+def test_block_spans():
+    code = "a = 1\nif a:\n    b = 2\n    c = 3\n\nfor x in y:\n    pass\n"
+    assert block_spans(code) == [(0, 6), (2, 3)]
+
+
+def test_builtin_sets_are_deterministic():
+    assert len(humaneval_single_line()) == 1033
+    assert len(humaneval_multi_line()) == 268
+    first, second = stdlib_single_line(), stdlib_single_line()
+    assert len(first) == 400
+    assert [t.task_id for t in first] == [t.task_id for t in second]
+    assert {t.path for t in first} <= set(STDLIB_HOLDOUT)
+    assert all(t.test is None and t.workspace for t in first)
+
+
+def test_jsonl_round_trip_and_relative_workspace(tmp_path):
+    (tmp_path / "repo").mkdir()
+    task = Task("t1", "python", "pkg/mod.py", "def f():\n    ", "\n", "return 1",
+                "single-line", workspace="repo", test="assert f() == 1")
+    path = tmp_path / "tasks.jsonl"
+    write_jsonl([task], path)
+    loaded = read_jsonl(path)
+    assert loaded[0].workspace == str((tmp_path / "repo").resolve())
+    assert loaded[0].file == tmp_path.resolve() / "repo" / "pkg" / "mod.py"
+    assert load_tasks(str(path), limit=1)[0].middle == "return 1"
