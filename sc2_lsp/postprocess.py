@@ -170,8 +170,9 @@ def close_before_suffix(text: str, line_before: str, suffix: str) -> str:
 # ----------------------------------------------------------------------------- parsing
 def avoid_new_parse_errors(text: str, prefix: str, suffix: str, language: str | None) -> str:
     """The longest line-boundary cut of ``text`` that adds no parse error to the code around
-    the cursor. When only the empty cut does, the answer is "" if the code parsed cleanly
-    (the completion would break it), else ``text`` (the user is mid-edit anyway)."""
+    the cursor; else ``text`` itself (a completion that opens a block is legitimately
+    incomplete, and the user may be mid-edit anyway), unless it is bare punctuation that
+    breaks code which parsed cleanly (``=`` or ``:`` after a finished statement)."""
     parser = parser_for(language) if language else None
     if parser is None:
         return text
@@ -199,7 +200,7 @@ def avoid_new_parse_errors(text: str, prefix: str, suffix: str, language: str | 
         candidate = "\n".join(lines[:end]).rstrip()
         if candidate.strip() and errors(candidate) <= baseline:
             return candidate
-    return "" if baseline == 0 else text
+    return "" if baseline == 0 and not any(c.isalnum() for c in text) else text
 
 
 def _last_lines(text: str, count: int) -> str:

@@ -159,6 +159,12 @@ def test_completion_that_breaks_clean_code_is_dropped():
     assert pp("  # the header", prefix, suffix, "single-line") == "  # the header"
 
 
+def test_a_line_opening_a_block_is_kept_though_incomplete():
+    prefix = "def f(items):\n    total = 0\n    "
+    suffix = "\n    return total\n"
+    assert pp("for item in items:", prefix, suffix, "single-line") == "for item in items:"
+
+
 def test_plain_text_has_no_parse_check():
     assert pp("hello (", "say: ", "", "single-line", None) == "hello ("
 
