@@ -41,8 +41,12 @@ def test_ws_parse_snippet_and_repo_prompt():
                                             prefix=text[:offset], suffix=text[offset:],
                                             snippets=snippets)
     head, _, _ = prompt.text.partition("<fim_prefix>")
-    assert head == f"<repo_name>ws_parse<file_sep>util.py\n{PARSE_HEADER}\n<file_sep>"
     assert "<file_sep>util.py" in head and "def parse_header(line: str)" in head
+    assert prompt.healed == "("
+    assert prompt.text == (
+        f"<repo_name>ws_parse<file_sep>util.py\n{PARSE_HEADER}\n<file_sep><fim_prefix>app.py\n"
+        f"{text[:offset - 1]}<fim_suffix>{text[offset:]}<fim_middle>")
+    assert (len(prompt.token_ids), prompt.context_tokens) == (174, 65)
 
 
 def test_typing_an_imported_name_finds_it_by_prefix():
