@@ -155,9 +155,12 @@ class PromptBuilder:
         chosen = self._select(snippets, self.context_limit - _count(repo)) if repo_level else []
         frame = 4 if repo_level else 3  # <file_sep>? <fim_prefix> <fim_suffix> <fim_middle>
         suffix_piece = self._suffix_window(suffix)
-        capacity = (self.budget - frame - len(suffix_piece.ids) - _count(repo)
-                    - sum(1 + len(ids) for _, ids in chosen))
+        context = sum(1 + len(ids) for _, ids in chosen)
+        capacity = self.budget - frame - len(suffix_piece.ids) - _count(repo) - context
         window = self._prefix_window(path, lead, prefix, max(capacity, 0))
+        if repo_level and window.start == 0:  # a small file: spare budget goes to context
+            spare = (capacity - len(window.piece.ids)) // self.step * self.step
+            chosen = self._select(snippets, context + spare)
         chosen = _drop_visible(chosen, window.piece.text + window.healed + suffix_piece.text)
         head = repo + [piece for snippet, ids in chosen
                        for piece in (self._special_piece(FILE_SEP),
@@ -190,7 +193,11 @@ class PromptBuilder:
         return [self._special_piece(REPO_NAME), _Piece(repo_name, self.encode(repo_name))]
 
     def _select(self, snippets: list[Snippet], limit: int) -> list[tuple[Snippet, list[int]]]:
-        """Snippets in the given (stable) order that fit the context budget, with their ids."""
+        """Snippets in the given (stable) order that fit ``limit`` tokens, with their ids.
+
+        The limit is the context share of the budget, plus, when the whole file fits, the
+        budget it leaves unused, rounded down to whole steps so that it changes (and the
+        prompt with it) only once per step of typing, like the sticky window."""
         chosen, used = [], 0
         for snippet in snippets:
             ids = self._snippet_ids.get(snippet)

@@ -176,3 +176,16 @@ def test_cursor_above_the_anchor_reanchors(tok):
                           snippets=[])
     assert late.prefix_start_line > 0
     assert early.prefix_start_line == 0
+
+
+def test_small_file_gives_its_spare_budget_to_context_in_whole_steps(tok):
+    snippets = [Snippet(f"m{i}.py", f"def helper_{i}(value: int) -> int:\n    return value * {i}\n")
+                for i in range(12)]
+    builder = PromptBuilder(tok, budget_tokens=512)
+    prompts = [builder.build(repo_name="ws", path="app.py", prefix=PREFIX + "x" * n,
+                             suffix=SUFFIX, snippets=snippets) for n in range(0, 400, 40)]
+    assert all(len(p.token_ids) <= 512 for p in prompts)
+    # far more than the 25% context share (128 tokens) while the file is small; fewer
+    # snippets once the file has grown by a whole step, not token by token
+    assert [p.context_tokens for p in prompts] == [308] * 6 + [252] * 4
+    assert [len(p.snippets) for p in prompts] == [12] * 6 + [10] * 4
