@@ -157,6 +157,8 @@ def write_compat_files(out: Path) -> None:
     config_path = out / "tokenizer_config.json"
     config = json.loads(config_path.read_text())
     config["tokenizer_class"] = "PreTrainedTokenizerFast"
+    for runtime_only in ("is_local", "local_files_only"):  # written by save_pretrained, not settings
+        config.pop(runtime_only, None)
     config["additional_special_tokens"] = list(SPECIAL_TOKENS[1:])
     config_path.write_text(json.dumps(config, indent=2) + "\n")
     names = dict.fromkeys(("bos_token", "eos_token", "unk_token", "pad_token"), SPECIAL_TOKENS[EOT])
@@ -285,11 +287,12 @@ class SampleBuilder:
         """A file from its start (with its ``<file_sep>path``) or a window of it."""
         src = self.sources[index]
         lead = header or []
+        room = self.seq_len - len(lead)
         if rng.random() < 0.3:
-            body = [FILE_SEP, *self.encode(f"{src.path}\n{src.text}"), EOT]
+            body = [FILE_SEP, *self.head(f"{src.path}\n{src.text}", room), EOT]
         else:
             start, _ = line_bounds(src.text, rng.randrange(len(src.text)))
-            body = self.head(src.text[start:], self.seq_len - len(lead))
+            body = self.head(src.text[start:], room)
         return (lead + body)[: self.seq_len]
 
 
@@ -309,7 +312,7 @@ class ShardedData:
     def shard(self, k: int) -> tuple[np.ndarray, np.ndarray]:
         if self.cached and self.cached[0] == k:
             return self.cached[1], self.cached[2]
-        path = WORK / f"shard-s{self.seed}-L{self.builder.seq_len}-{k:05d}.npz"
+        path = WORK / f"shard-s{self.seed}-L{self.builder.seq_len}-n{self.shard_size}-{k:05d}.npz"
         if not path.exists():
             self.build(k, path)
         data = np.load(path)
@@ -470,6 +473,7 @@ def train(args) -> None:
     print(f"params {params:,}  files {len(builder.sources)}  resume at step {state['step']}", flush=True)
     budget = args.minutes * 60
     log = CsvLog(LOSS_CSV)
+    log.truncate(state["step"])
     last_save = time.monotonic()
     model.train()
     while state["seconds"] < budget and state["step"] < args.max_steps:
@@ -489,7 +493,7 @@ def train(args) -> None:
         state["tokens"] += ntok
         state["seconds"] += dt
         row = {"step": state["step"], "tokens": state["tokens"], "minutes": round(state["seconds"] / 60, 2),
-               "lr": f"{lr:.2e}", "loss": round(float(loss), 4), "tok_s": round(ntok / dt)}
+               "lr": f"{lr:.2e}", "loss": round(loss.item(), 4), "tok_s": round(ntok / dt)}
         checkpoint_due = time.monotonic() - last_save > args.checkpoint_minutes * 60
         if checkpoint_due or state["seconds"] >= budget or state["step"] >= args.max_steps:
             row["val_fim"] = round(middle_loss(model, val, with_suffix=True), 4)
@@ -513,6 +517,15 @@ class CsvLog:
         if not path.exists():
             with path.open("w", newline="") as f:
                 csv.DictWriter(f, self.FIELDS).writeheader()
+
+    def truncate(self, step: int) -> None:
+        """Drop rows logged after the checkpoint a resumed run restarts from."""
+        with self.path.open(newline="") as f:
+            rows = [r for r in csv.DictReader(f) if int(r["step"]) <= step]
+        with self.path.open("w", newline="") as f:
+            writer = csv.DictWriter(f, self.FIELDS)
+            writer.writeheader()
+            writer.writerows(rows)
 
     def write(self, row: dict) -> None:
         with self.path.open("a", newline="") as f:
@@ -538,7 +551,8 @@ def parse_args():
     p.add_argument("--checkpoint-minutes", type=float, default=8)
     p.add_argument("--val-cases", type=int, default=96)
     p.add_argument("--log-every", type=int, default=10)
-    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--threads", type=int, default=1,
+                   help="1 wastes least CPU when the machine is shared; 2 is faster on an idle one")
     p.add_argument("--resume", action="store_true")
     return p.parse_args()
 
