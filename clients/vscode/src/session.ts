@@ -135,7 +135,7 @@ export class ServerSession implements vscode.Disposable {
 
   /** The raw `sc2/status` answer, for the "Show Server Status" command. */
   async status(): Promise<StatusResponse | undefined> {
-    return this.client?.state === State.Running ? this.client.sendRequest<StatusResponse>('sc2/status') : undefined;
+    return this.client?.state === State.Running ? this.client.sendRequest<StatusResponse>('sc2/status', {}) : undefined;
   }
 
   dispose(): void {
@@ -213,7 +213,7 @@ export class ServerSession implements vscode.Disposable {
       return;
     }
     try {
-      const response = await client.sendRequest<StatusResponse>('sc2/status');
+      const response = await client.sendRequest<StatusResponse>('sc2/status', {});
       if (client === this.client) {
         this.setState(fromStatusResponse(response, this.state));
       }
