@@ -32,6 +32,8 @@ def add_model_options(parser: argparse.ArgumentParser, quant_list: bool = False)
     group.add_argument("--device", choices=CHOICES["device"], default="auto")
     group.add_argument("--allow-download", action="store_true",
                        help="let a hub id be downloaded (offline by default)")
+    group.add_argument("--threads", type=int, default=0,
+                       help="CPU threads for torch (0: torch's default, all cores)")
 
 
 def add_pipeline_options(parser: argparse.ArgumentParser) -> None:
@@ -49,10 +51,12 @@ def add_pipeline_options(parser: argparse.ArgumentParser) -> None:
 def settings_from_args(args: argparse.Namespace):
     """Settings from the flags that were defined on this subcommand."""
     names = {"model": "model", "quant": "quant", "dtype": "dtype", "device": "device",
-             "allow_download": "allowDownload", "context_tokens": "contextTokens",
+             "allow_download": "allowDownload", "threads": "threads",
+             "context_tokens": "contextTokens",
              "max_new_tokens": "maxNewTokens", "multiline": "multiline",
              "prompt_format": "promptFormat", "deadline_ms": "deadlineMs"}
-    options = {key: getattr(args, attr) for attr, key in names.items() if hasattr(args, attr)}
+    options = {key: getattr(args, attr) for attr, key in names.items()
+               if getattr(args, attr, None) is not None}
     for flag, key in (("no_context", "context"), ("no_postprocess", "postprocess"),
                       ("no_token_healing", "tokenHealing")):
         if hasattr(args, flag):
@@ -143,7 +147,7 @@ def serve(args: argparse.Namespace) -> int:
 def complete(args: argparse.Namespace) -> int:
     from .completion import CompletionPipeline
     from .documents import DocumentStore
-    from .engine import Engine, ModelSpec
+    from .engine import Engine
 
     settings = settings_from_args(args)
     path = args.file.resolve()
@@ -155,9 +159,7 @@ def complete(args: argparse.Namespace) -> int:
     offset = doc.offset_at(args.line, args.character, args.encoding)
     if offset is None:
         raise UsageError(f"position {args.line}:{args.character} is outside {args.file}")
-    spec = ModelSpec(settings.model, settings.quant, settings.dtype, settings.device,
-                     settings.allow_download)
-    engine = Engine.load(spec, kv_reuse=settings.kv_reuse)
+    engine = Engine.load(settings.model_spec(), kv_reuse=settings.kv_reuse)
     workspace = args.workspace.resolve() if args.workspace else None
     result = CompletionPipeline(engine, settings, store).complete(doc, offset,
                                                                   workspace=workspace)

@@ -22,6 +22,8 @@ from .postprocess import postprocess
 from .prompt import Prompt, PromptBuilder
 
 CLOSERS = set(")]}\"'`;")
+# Larger documents are data or generated code: not worth a model call per keystroke.
+MAX_DOCUMENT_CHARS = 1_000_000
 BLOCK_OPENERS = (":", "{", "(", "[")
 
 
@@ -75,7 +77,7 @@ class CompletionPipeline:
             return _answer(rest, offset, suffix, _stats("typing-through"), t0)
         if (hit := self.cache.exact(doc.uri, prefix, suffix)) is not None:
             return _answer(hit, offset, suffix, _stats("cache"), t0)
-        mode = decide_mode(doc, offset, self.settings.multiline)
+        mode = None if _not_code(doc.text) else decide_mode(doc, offset, self.settings.multiline)
         if mode is None:
             return _answer("", offset, suffix, _stats("none", "none"), t0)
         prompt = self.prompt_for(doc, offset, workspace)
@@ -152,6 +154,11 @@ def replaced_length(suffix: str, completion: str) -> int:
             and completion.rstrip().endswith(closers)):
         return len(rest)
     return 0
+
+
+def _not_code(text: str) -> bool:
+    """Binary or huge documents get no completion."""
+    return len(text) > MAX_DOCUMENT_CHARS or "\x00" in text
 
 
 def _relative_path(doc: Document, workspace: Path | None) -> str | None:

@@ -28,11 +28,12 @@ RANGES = {
     "cache_size": (0, 100_000),
     "deadline_ms": (50, 600_000),
     "kv_cache_entries": (1, 64),
+    "threads": (0, 1024),
 }
 # Client-side settings editors send along in the same section; not ours to judge.
 CLIENT_KEYS = frozenset({"enable", "server_command", "languages", "trace"})
 # Settings that change which model is loaded: changing one reloads it.
-MODEL_KEYS = ("model", "quant", "dtype", "device", "allow_download")
+MODEL_KEYS = ("model", "quant", "dtype", "device", "allow_download", "threads")
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,7 @@ class Settings:
     dtype: str = "auto"
     device: str = "auto"
     allow_download: bool = False
+    threads: int = 0  # CPU threads; 0: torch's default
     context_tokens: int = 2048
     suffix_fraction: float = 0.25
     max_new_tokens: int = 64
@@ -57,6 +59,12 @@ class Settings:
     token_healing: bool = True
     prompt_format: str = "repo"
     log_level: str = "info"
+
+    def model_spec(self):
+        from .engine import ModelSpec
+
+        return ModelSpec(self.model, self.quant, self.dtype, self.device, self.allow_download,
+                         self.threads)
 
     def model_changed(self, other: Settings) -> bool:
         return any(getattr(self, k) != getattr(other, k) for k in MODEL_KEYS)

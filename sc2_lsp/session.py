@@ -17,7 +17,7 @@ from pathlib import Path
 from .completion import Completion, CompletionPipeline, Job
 from .config import Settings
 from .documents import DocumentStore
-from .engine import Engine, LoadedModel, ModelLoadError, ModelSpec, load_model
+from .engine import Engine, LoadedModel, ModelLoadError, load_model
 
 log = logging.getLogger(__name__)
 
@@ -72,10 +72,8 @@ class Session:
         return self._worker.submit(self._load, load_id, settings, progress)
 
     def _load(self, load_id: int, settings: Settings, progress) -> None:
-        spec = ModelSpec(settings.model, settings.quant, settings.dtype, settings.device,
-                         settings.allow_download)
         try:
-            loaded = load_model(spec, progress)
+            loaded = load_model(settings.model_spec(), progress)
         except (ModelLoadError, OSError, RuntimeError, ValueError) as exc:
             if load_id == self._load_id:
                 self.state, self.error = "error", str(exc)

@@ -35,7 +35,8 @@ def run(args: argparse.Namespace) -> int:
     lengths = [int(n) for n in args.prompt_tokens.split(",")]
     rows = []
     for quant in quants:
-        spec = ModelSpec(args.model, quant, args.dtype, args.device, args.allow_download)
+        spec = ModelSpec(args.model, quant, args.dtype, args.device, args.allow_download,
+                         args.threads)
         engine = Engine.load(spec)
         corpus = _code_tokens(engine, max(lengths) + APPENDED)
         for n in progress(lengths, desc=f"runtime {engine.loaded.name} {quant}"):

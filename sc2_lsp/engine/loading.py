@@ -37,6 +37,7 @@ class ModelSpec:
     dtype: str = "auto"
     device: str = "auto"
     allow_download: bool = False
+    threads: int = 0  # CPU threads for torch; 0 keeps torch's default (all cores)
 
 
 @dataclass
@@ -77,6 +78,8 @@ def load_model(spec: ModelSpec, progress: Progress | None = None) -> LoadedModel
     notes: list[str] = []
     device = _resolve_device(spec.device, notes)
     quant = _resolve_quant(spec.quant, device, notes)
+    if spec.threads > 0:
+        torch.set_num_threads(spec.threads)
     report(5, f"loading {name}")
     if name.startswith("random:"):
         loaded = _load_random(name, spec, device, quant, notes, report)
