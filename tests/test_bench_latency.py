@@ -9,7 +9,8 @@ import sys
 import textwrap
 
 from sc2_lsp.bench.replay import Buffer
-from sc2_lsp.bench.sessions import from_files, function_bodies
+from sc2_lsp.bench.sessions import from_files, from_tasks, function_bodies
+from sc2_lsp.bench.tasks import Task, write_jsonl
 
 SAMPLE = textwrap.dedent('''\
     """A small module to type into."""
@@ -49,6 +50,17 @@ def test_sessions_are_function_bodies(tmp_path):
     assert mean.keystroke(0) == "t"
     assert mean.keystroke(mean.body.index("\n")) == "\n    "  # Enter auto-indents
     assert [s.name for s in from_files(str(tmp_path / "*.py"), 1)] == ["sample.py:mean"]
+
+
+def test_sessions_from_a_task_file_type_the_middle(tmp_path):
+    (tmp_path / "repo").mkdir()
+    task = Task("t1", "python", "pkg/mod.py", "def f():\n    ", "\n", "return 1",
+                "single-line", workspace="repo")
+    write_jsonl([task], tmp_path / "tasks.jsonl")
+    (session,) = from_tasks(tmp_path / "tasks.jsonl", 5)
+    assert (session.head, session.body, session.tail) == ("def f():\n    ", "return 1", "\n")
+    assert session.workspace == (tmp_path / "repo").resolve()
+    assert session.path == session.workspace / "pkg" / "mod.py"
 
 
 def test_buffer_positions_are_utf16():

@@ -62,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
 
 async def replay_all(args: argparse.Namespace, sessions: list[TypingSession]
                      ) -> dict[str, list[dict]]:
-    workspace = Path(os.path.commonpath([s.path.parent for s in sessions]))
+    workspace = Path(os.path.commonpath([s.workspace for s in sessions]))
     records = {}
     for name, kv_reuse in SERVER_VARIANTS.items():
         records[name] = await _server_variant(name, _options(args, kv_reuse), workspace,

@@ -24,6 +24,7 @@ class TypingSession:
     head: str  # the file up to the cursor where typing starts
     body: str  # the text to type
     tail: str  # the file after the body
+    workspace: Path  # the folder the server is given as its workspace
 
     def keystroke(self, at: int) -> str:
         """The text one keystroke types when `at` characters of the body are in."""
@@ -49,7 +50,8 @@ def from_files(pattern: str, count: int) -> list[TypingSession]:
 
 def from_tasks(path: Path, count: int) -> list[TypingSession]:
     """The first `count` tasks of a task file, their middles typed into prefix + suffix."""
-    return [TypingSession(t.task_id, t.file, t.prefix, t.middle, t.suffix)
+    return [TypingSession(t.task_id, t.file, t.prefix, t.middle, t.suffix,
+                          Path(t.workspace) if t.workspace else t.file.parent)
             for t in read_jsonl(path)[:count]]
 
 
@@ -71,5 +73,5 @@ def function_bodies(path: Path) -> list[TypingSession]:
         start = starts[first] + len(lines[first]) - len(lines[first].lstrip())
         end = starts[body[-1].end_lineno - 1] + len(lines[body[-1].end_lineno - 1].rstrip())
         sessions.append(TypingSession(f"{path.name}:{node.name}", path, source[:start],
-                                      source[start:end], source[end:]))
+                                      source[start:end], source[end:], path.parent))
     return sorted(sessions, key=lambda s: len(s.head))
