@@ -19,7 +19,15 @@ import { test } from 'node:test';
 import { chromium, Page } from 'playwright-core';
 import { installExtension, Profile, startCodeServer } from './codeServer';
 import { applyCompletion, completeWithCli } from './sc2Cli';
-import { CHROMIUM_ARGS, cursorPosition, ghostText, openFromExplorer, sc2StatusItem, waitForServerSettled } from './workbench';
+import {
+  CHROMIUM_ARGS,
+  cursorPosition,
+  ghostText,
+  openFromExplorer,
+  runCommand,
+  sc2StatusItem,
+  waitForServerSettled,
+} from './workbench';
 
 const CLIENT_DIR = resolve(__dirname, '..', '..');
 const REPO = resolve(CLIENT_DIR, '..', '..');
@@ -120,7 +128,12 @@ test('sc2-lsp in code-server: ghost text equals `sc2-lsp complete`, Tab accepts 
     await page.screenshot({ path: join(ARTIFACTS, '01-opened.png') });
     const status = await waitForServerSettled(page, 300_000);
     await page.screenshot({ path: join(ARTIFACTS, '02-ready.png') });
-    assert.match(status, /sc2: (?!error|stopped|off)/, `status bar: ${status}`);
+    assert.match(status.final, /sc2: (?!error|stopped|off)/, `status bar: ${status.seen.join(' → ')}`);
+    // The model takes seconds to load, so the $/progress percentage must have shown.
+    assert.ok(
+      status.seen.some((text) => /sc2: loading \d+%/.test(text)),
+      `no loading percentage in ${status.seen.join(' → ')}`,
+    );
   });
 
   let expected: { text: string; cursor: number } | undefined;
@@ -159,6 +172,16 @@ test('sc2-lsp in code-server: ghost text equals `sc2-lsp complete`, Tab accepts 
     await page.screenshot({ path: join(ARTIFACTS, '06-toggled-off.png') });
     await sc2StatusItem(page).click();
     await page.waitForFunction(() => !document.body.innerText.includes('sc2: off'), undefined, { timeout: 30_000 });
+  });
+
+  await t.test('"sc2-lsp: Restart Server" restarts it and it loads again', async () => {
+    await runCommand(page, 'sc2-lsp: Restart Server');
+    await page.waitForFunction(() => /sc2: (starting|loading)/.test(document.body.innerText), undefined, {
+      timeout: 30_000,
+    });
+    const status = await waitForServerSettled(page, 300_000);
+    await page.screenshot({ path: join(ARTIFACTS, '07-restarted.png') });
+    assert.match(status.final, /sc2: (?!error|stopped|off)/, `status bar: ${status.seen.join(' → ')}`);
   });
 });
 

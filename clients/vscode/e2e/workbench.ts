@@ -28,21 +28,38 @@ export function sc2StatusItem(page: Page) {
   return page.locator('.statusbar-item', { hasText: 'sc2:' }).first();
 }
 
-/** Wait until the status bar leaves starting/loading; returns its final text. */
-export async function waitForServerSettled(page: Page, timeoutMs: number): Promise<string> {
+/**
+ * Wait until the status bar leaves starting/loading. Returns the final text
+ * and every distinct text seen on the way (the `$/progress` percentages).
+ */
+export async function waitForServerSettled(page: Page, timeoutMs: number): Promise<{ final: string; seen: string[] }> {
   const item = sc2StatusItem(page);
   await item.waitFor({ timeout: 120_000 });
   const deadline = Date.now() + timeoutMs;
+  const seen: string[] = [];
   for (;;) {
     const text = (await item.innerText()).trim();
+    if (seen[seen.length - 1] !== text) {
+      seen.push(text);
+    }
     if (!/starting|loading/.test(text)) {
-      return text;
+      return { final: text, seen };
     }
     if (Date.now() > deadline) {
-      throw new Error(`sc2 status still "${text}" after ${timeoutMs} ms`);
+      throw new Error(`sc2 status still "${text}" after ${timeoutMs} ms (seen: ${seen.join(' → ')})`);
     }
-    await page.waitForTimeout(250);
+    await page.waitForTimeout(100);
   }
+}
+
+/** Run a command from the palette (F1: the browser keeps Ctrl+Shift+P for itself in some setups). */
+export async function runCommand(page: Page, title: string): Promise<void> {
+  await page.keyboard.press('F1');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ timeout: 30_000 });
+  await input.fill(`>${title}`);
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor({ timeout: 30_000 });
+  await page.keyboard.press('Enter');
 }
 
 /**

@@ -6,10 +6,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+[[ -d node_modules/playwright-core ]] || { echo "[e2e] run 'npm ci --ignore-scripts' in clients/vscode first" >&2; exit 1; }
 CODE_SERVER_ENTRY="$(bash scripts/install-code-server.sh)"
 export CODE_SERVER_ENTRY
-echo "[e2e] packaging the extension" >&2
+echo "[e2e] type check, bundle, package the .vsix (also compiles e2e/)" >&2
 npm run --silent package >/dev/null
-echo "[e2e] running e2e/ in code-server" >&2
-npx tsc -p .
+echo "[e2e] running out/e2e/ in code-server" >&2
 exec node --test --test-reporter=spec out/e2e/
