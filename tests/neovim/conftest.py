@@ -34,6 +34,8 @@ TEST_SETTINGS = json.loads(os.environ.get("SC2_NVIM_TEST_SETTINGS", '{"model": "
 STARTUP_TIMEOUT = 120.0
 READY_TIMEOUT = float(os.environ.get("SC2_NVIM_READY_TIMEOUT", "300"))
 WAIT = 120.0
+# The Neovim under test: Debian's 0.7.2 by default; any newer binary works.
+NVIM = os.environ.get("SC2_NVIM", "nvim")
 
 # Helpers the tests call through exec_lua. They read state only; every
 # action goes through keys or the plugin's public API.
@@ -160,8 +162,8 @@ class Nvim:
 @pytest.fixture
 def nvim_factory(tmp_path):
     """Starts Neovim on a Python file: `start(text, debounce_ms=..., tmux=...)`."""
-    if not shutil.which("nvim"):
-        pytest.skip("nvim is not installed (apt-get install -y neovim)")
+    if not shutil.which(NVIM):
+        pytest.skip(f"{NVIM} is not installed (apt-get install -y neovim)")
     started = []
 
     def start(text: str, *, debounce_ms: int = 50, settings: dict | None = None,
@@ -179,7 +181,7 @@ def nvim_factory(tmp_path):
         env = dict(os.environ, XDG_CACHE_HOME=str(xdg / "cache"),
                    XDG_STATE_HOME=str(xdg / "state"), XDG_DATA_HOME=str(xdg / "data"),
                    XDG_CONFIG_HOME=str(xdg / "config"))
-        argv = ["nvim", "--clean", "-u", str(init), "--listen", str(sock), "file.py"]
+        argv = [NVIM, "--clean", "-u", str(init), "--listen", str(sock), "file.py"]
         tmux_socket = None
         if tmux:
             if not shutil.which("tmux"):
@@ -192,7 +194,7 @@ def nvim_factory(tmp_path):
                             "env", *env_args, *argv], check=True, env=env)
             proc = None
         else:
-            proc = subprocess.Popen(["nvim", "--headless", *argv[1:]], cwd=work, env=env,
+            proc = subprocess.Popen([NVIM, "--headless", *argv[1:]], cwd=work, env=env,
                                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                     stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 30
