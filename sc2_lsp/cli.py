@@ -33,7 +33,7 @@ def add_model_options(parser: argparse.ArgumentParser, quant_list: bool = False)
     group.add_argument("--allow-download", action="store_true",
                        help="let a hub id be downloaded (offline by default)")
     group.add_argument("--threads", type=int, default=0,
-                       help="CPU threads for torch (0: torch's default, all cores)")
+                       help="CPU threads for torch (0: one for small models, else all cores)")
 
 
 def add_pipeline_options(parser: argparse.ArgumentParser) -> None:

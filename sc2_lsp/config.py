@@ -43,7 +43,7 @@ class Settings:
     dtype: str = "auto"
     device: str = "auto"
     allow_download: bool = False
-    threads: int = 0  # CPU threads; 0: torch's default
+    threads: int = 0  # CPU threads; 0: one for small models, else all cores
     context_tokens: int = 2048
     suffix_fraction: float = 0.25
     max_new_tokens: int = 64
