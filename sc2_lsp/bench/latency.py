@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
 import os
 import tempfile
@@ -44,6 +45,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="keystrokes per session at most (keeps the run short)")
     parser.add_argument("--real-time", action="store_true",
                         help="really pause between keystrokes (else the pauses are simulated)")
+    parser.add_argument("--settings", type=json.loads, default={},
+                        help='sc2 settings for every variant, e.g. \'{"suffixFraction": 0.1}\'')
 
 
 def run(args: argparse.Namespace) -> int:
@@ -67,7 +70,9 @@ async def replay_all(args: argparse.Namespace, sessions: list[TypingSession]
     for name, kv_reuse in SERVER_VARIANTS.items():
         records[name] = await _server_variant(name, _options(args, kv_reuse), workspace,
                                               sessions, args)
-    settings = settings_from_args(args)
+    settings, problems = settings_from_args(args).with_options(args.settings)
+    if problems:
+        raise ValueError("; ".join(problems))
     naive = NaiveEditor(NaiveCompleter(load_model(settings.model_spec()), settings))
     records["naive"] = await _play(naive, "naive", sessions, args)
     return records
@@ -98,7 +103,7 @@ async def _play(editor, name: str, sessions: list[TypingSession], args) -> list[
 def _options(args: argparse.Namespace, kv_reuse: bool) -> dict:
     options = {"quant": args.quant, "dtype": args.dtype, "device": args.device,
                "allowDownload": args.allow_download, "threads": args.threads,
-               "kvReuse": kv_reuse, "deadlineMs": BENCH_DEADLINE_MS}
+               "deadlineMs": BENCH_DEADLINE_MS, **args.settings, "kvReuse": kv_reuse}
     return {**options, "model": args.model} if args.model else options
 
 
