@@ -17,7 +17,7 @@ from .metrics import answer, edit_similarity, exact_match, mean
 from .report import markdown_table, progress, write_outputs
 from .sandbox import TIMEOUT_S, run_program
 from .tasks import BUILT_IN, Task, load_tasks
-from .variants import VARIANTS, completer
+from .variants import VARIANTS, completer, parse_variants
 
 BENCH_DEADLINE_MS = 600_000  # quality must not depend on the machine's speed
 COLUMNS = ["variant", "n", "exact_match", "edit_similarity", "pass_at_1", "mean_latency_ms",
@@ -35,10 +35,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    names = [n.strip() for n in args.compare.split(",") if n.strip()]
-    unknown = [n for n in names if n not in VARIANTS]
-    if unknown or not names:
-        raise ValueError(f"unknown variant(s) {unknown} (choose from {', '.join(VARIANTS)})")
+    names = parse_variants(args.compare)
     tasks = load_tasks(args.tasks, args.limit)
     if not tasks:
         raise ValueError(f"no tasks in {args.tasks}")

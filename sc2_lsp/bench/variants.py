@@ -32,9 +32,16 @@ SWITCHES = {"no-context": {"context": False}, "no-postprocess": {"postprocess": 
 Completer = Callable[[Task], tuple[str, dict]]
 
 
+def parse_variants(text: str) -> list[str]:
+    """Variant names from a comma-separated list, checked before any model is loaded."""
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    unknown = [n for n in names if n not in VARIANTS]
+    if unknown or not names:
+        raise ValueError(f"unknown variant(s) {unknown} (choose from {', '.join(VARIANTS)})")
+    return names
+
+
 def completer(name: str, engine: Engine, settings: Settings) -> Completer:
-    if name not in VARIANTS:
-        raise ValueError(f"unknown variant {name!r} (choose from {', '.join(VARIANTS)})")
     if name == "naive":
         naive = NaiveCompleter(engine.loaded, settings)
         return lambda task: naive.complete(task.prefix, task.suffix)
