@@ -64,7 +64,8 @@ export class ServerSession implements vscode.Disposable {
       return this.fail(`${(error as Error).message}`);
     }
     this.output.info(`starting ${JSON.stringify(section.serverCommand)}`);
-    const client = new LanguageClient('sc2-lsp', 'sc2-lsp', serverOptions, clientOptions);
+    // Id 'sc2': vscode-languageclient then reads its message tracing from `sc2.trace.server`.
+    const client = new LanguageClient('sc2', 'sc2-lsp', serverOptions, clientOptions);
     this.client = client;
     client.onDidChangeState(({ newState }) => this.onClientState(client, newState));
     this.setState({ kind: 'starting' });
