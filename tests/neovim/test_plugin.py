@@ -227,6 +227,7 @@ def test_screen_capture_of_ghost_text(nvim_factory):
                               text=True).stdout
 
     screen = nv.wait_for(lambda: visible in capture() and capture(), "the ghost text on screen")
+    version = nv.lua("local v = vim.version() return v.major .. '.' .. v.minor .. '.' .. v.patch")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    (ARTIFACTS / "ghost_text.txt").write_text(screen)
-    (ARTIFACTS / "ghost_text.ansi").write_text(capture("-e"))
+    (ARTIFACTS / f"ghost_text-nvim-{version}.txt").write_text(screen)
+    (ARTIFACTS / f"ghost_text-nvim-{version}.ansi").write_text(capture("-e"))
