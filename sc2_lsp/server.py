@@ -193,6 +193,7 @@ async def complete(ls: Sc2Server, uri: str, position: types.Position) -> Complet
             result = await asyncio.wrap_future(session.run(step, cancel))
     except asyncio.CancelledError:  # $/cancelRequest: stop the generation between steps
         cancel.set()
+        session.counters.cancelled += 1
         raise
     finally:
         session.end(uri, cancel)

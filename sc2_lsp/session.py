@@ -36,7 +36,7 @@ class Counters:
 
     def record(self, completion: Completion) -> None:
         source = completion.stats.get("source")
-        self.model_calls += source == "model"
+        self.cancelled += completion.stats.get("stop_reason") == "cancelled"
         self.cache_hits += source == "cache"
         self.typing_through += source == "typing-through"
         self.latencies_ms.append(completion.stats.get("total_ms", 0.0))
@@ -120,12 +120,10 @@ class Session:
 
     def run(self, job: Job, cancel: threading.Event) -> Future:
         """The model call on the worker thread; a cancelled job returns at once."""
-        pipeline = self.pipeline
-        return self._worker.submit(pipeline.run, job, cancel)
+        self.counters.model_calls += 1
+        return self._worker.submit(self.pipeline.run, job, cancel)
 
     def finished(self, completion: Completion) -> None:
-        if completion.stats.get("stop_reason") == "cancelled":
-            self.counters.cancelled += 1
         self.counters.record(completion)
         self.last_stats = completion.stats
 
