@@ -152,6 +152,8 @@ class PromptBuilder:
         repo_level = self.fmt != "file" and path is not None
         lead = f"{path}\n" if repo_level else ""
         repo = self._repo_pieces(repo_name) if repo_level else []
+        if repo_level and 4 + _count(repo) + len(self.encode(lead)) > self.budget:
+            repo_level, lead, repo = False, "", []  # a tiny budget: file-level FIM
         chosen = self._select(snippets, self.context_limit - _count(repo)) if repo_level else []
         frame = 4 if repo_level else 3  # <file_sep>? <fim_prefix> <fim_suffix> <fim_middle>
         suffix_piece = self._suffix_window(suffix)
