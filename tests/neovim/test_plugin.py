@@ -201,7 +201,7 @@ def test_accept_word_and_line(nvim_factory):
         assert nv.state()["lines"] == with_inserted(state, suggestion)
 
 
-def test_status_command_and_no_messages_otherwise(nvim_factory):
+def test_status_checkhealth_and_no_messages_otherwise(nvim_factory):
     nv = start_typing(nvim_factory)
     nv.wait_suggestion()
     nv.keys("<Tab>")
@@ -212,6 +212,11 @@ def test_status_command_and_no_messages_otherwise(nvim_factory):
     out = nv.wait_for(lambda: "sc2-lsp: ready" in nv.api.command_output("messages")
                       and nv.api.command_output("messages"), ":SC2Status output")
     assert "requests" in out and "accepted" in out
+
+    nv.keys("<Esc>")
+    nv.api.command("checkhealth sc2_lsp")
+    report = "\n".join(nv.api.current.buffer[:])
+    assert "ready on" in report, report
 
 
 def test_screen_capture_of_ghost_text(nvim_factory):
