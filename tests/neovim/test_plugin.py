@@ -101,6 +101,17 @@ def test_typing_the_suggestion_keeps_the_rest_shown(nvim_factory):
     assert nv.stats()["requests"] == 1
 
 
+def test_no_ghost_text_over_the_completion_menu(nvim_factory):
+    nv = start_typing(nvim_factory, typed="r")
+    nv.wait_suggestion()
+    nv.keys("<C-n>")  # keyword completion from the buffer: "radius", "return"
+    nv.wait_for(lambda: nv.lua("return vim.fn.pumvisible()") == 1
+                and nv.suggestion() is None and nv.marks() == [],
+                "the menu without ghost text")
+    nv.keys("<C-e>")  # close the menu: suggestions come back
+    nv.wait_suggestion()
+
+
 def test_tab_without_a_suggestion_is_an_ordinary_tab(nvim_factory):
     nv = nvim_factory(SOURCE)
     nv.wait_ready()

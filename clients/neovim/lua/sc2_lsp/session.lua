@@ -35,9 +35,11 @@ local function state(bufnr)
 end
 
 -- The state a request or a suggestion is valid for; nil when `bufnr` is not
--- the buffer being edited.
+-- the buffer being edited, or while the completion menu is open (ghost text
+-- would cover it, and <Tab> belongs to the menu then).
 local function here(bufnr)
-  if vim.api.nvim_get_current_buf() ~= bufnr or vim.api.nvim_get_mode().mode:sub(1, 1) ~= "i" then
+  if vim.api.nvim_get_current_buf() ~= bufnr or vim.api.nvim_get_mode().mode:sub(1, 1) ~= "i"
+    or vim.fn.pumvisible() == 1 then
     return nil
   end
   local cursor = vim.api.nvim_win_get_cursor(0)
@@ -245,7 +247,7 @@ function M.attach(bufnr, group)
       end,
     })
   end
-  on({ "InsertEnter", "TextChangedI", "CursorMovedI" }, M.on_change)
+  on({ "InsertEnter", "TextChangedI", "CursorMovedI", "CompleteChanged" }, M.on_change)
   on({ "InsertLeave", "BufLeave" }, M.dismiss)
   on({ "BufWipeout" }, M.forget)
 end
