@@ -1,6 +1,6 @@
 """Latency bench: real typing replayed through `sc2-lsp serve` over stdio (DESIGN.md §6).
 
-Variants in one run, each on the same typing script: ``full`` (the server as shipped),
+Variants in one run, on the same typing script, taking turns keystroke by keystroke: ``full`` (the server as shipped),
 ``no-kv-reuse`` (the server with ``kvReuse: false``) and ``naive`` (in-process
 ``model.generate`` on a file-level prompt of the same budget, every keystroke). Token
 counts are the machine-independent evidence; times are compared as ratios in one run.
@@ -22,12 +22,11 @@ from ..cli import settings_from_args
 from ..engine import load_model
 from .lsp_client import EditorSession, server_command
 from .naive import NaiveCompleter
-from .replay import NaiveEditor, ServerEditor, replay
+from .replay import NaiveEditor, ServerEditor, replay_together
 from .report import markdown_table, progress, write_outputs
 from .sessions import TypingSession, from_files, from_tasks
 
 SERVER_VARIANTS = {"full": True, "no-kv-reuse": False}  # name -> kvReuse
-VARIANTS = (*SERVER_VARIANTS, "naive")
 BENCH_DEADLINE_MS = 600_000  # every variant does the same work, however slow the machine
 COLUMNS = ["variant", "requests", "model_calls", "p50_ms", "p90_ms", "p99_ms",
            "p50_model_ms", "mean_prefilled_tokens", "mean_reused_tokens", "cache_hit_rate",
@@ -65,38 +64,41 @@ def run(args: argparse.Namespace) -> int:
 
 async def replay_all(args: argparse.Namespace, sessions: list[TypingSession]
                      ) -> dict[str, list[dict]]:
-    workspace = Path(os.path.commonpath([s.workspace for s in sessions]))
-    records = {}
-    for name, kv_reuse in SERVER_VARIANTS.items():
-        records[name] = await _server_variant(name, _options(args, kv_reuse), workspace,
-                                              sessions, args)
+    """Every variant at once (two servers and the in-process naive model), taking turns."""
     settings, problems = settings_from_args(args).with_options(args.settings)
     if problems:
         raise ValueError("; ".join(problems))
-    naive = NaiveEditor(NaiveCompleter(load_model(settings.model_spec()), settings))
-    records["naive"] = await _play(naive, "naive", sessions, args)
-    return records
-
-
-async def _server_variant(name: str, options: dict, workspace: Path,
-                          sessions: list[TypingSession], args) -> list[dict]:
-    editor = EditorSession()
+    workspace = Path(os.path.commonpath([s.workspace for s in sessions]))
+    servers: dict[str, EditorSession] = {}
     with tempfile.TemporaryDirectory(prefix="sc2-latency-") as tmp:
-        await editor.start(workspace, options, server_command(Path(tmp) / "server.log"))
         try:
-            status = await editor.wait_ready()
-            if status["state"] != "ready":
-                raise RuntimeError(f"the server could not load its model: {status['error']}")
-            return await _play(ServerEditor(editor), name, sessions, args)
+            for name, kv_reuse in SERVER_VARIANTS.items():
+                servers[name] = EditorSession()
+                await servers[name].start(workspace, _options(args, kv_reuse),
+                                          server_command(Path(tmp) / f"{name}.log"))
+                await _ready(servers[name])
+            editors = {name: ServerEditor(editor) for name, editor in servers.items()}
+            editors["naive"] = NaiveEditor(NaiveCompleter(load_model(settings.model_spec()),
+                                                          settings))
+            return await _play(editors, sessions, args)
         finally:
-            await editor.stop()
+            for editor in servers.values():
+                await editor.stop()
 
 
-async def _play(editor, name: str, sessions: list[TypingSession], args) -> list[dict]:
-    records = []
-    for session in progress(sessions, desc=f"latency {name}"):
-        records += await replay(editor, session, max_requests=args.max_requests,
-                                typing_ms=args.typing_ms, real_time=args.real_time)
+async def _ready(editor: EditorSession) -> None:
+    status = await editor.wait_ready()
+    if status["state"] != "ready":
+        raise RuntimeError(f"the server could not load its model: {status['error']}")
+
+
+async def _play(editors: dict, sessions: list[TypingSession], args) -> dict[str, list[dict]]:
+    records: dict[str, list[dict]] = {name: [] for name in editors}
+    for session in progress(sessions, desc="latency sessions"):
+        played = await replay_together(editors, session, max_requests=args.max_requests,
+                                       typing_ms=args.typing_ms, real_time=args.real_time)
+        for name, rs in played.items():
+            records[name] += rs
     return records
 
 

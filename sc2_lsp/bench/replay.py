@@ -1,8 +1,9 @@
-"""Typing replay: one session typed into an editor, a suggestion asked for per keystroke.
+"""Typing replay: one session typed into editors, a suggestion asked for per keystroke.
 
-Two editors play the same script. ``ServerEditor`` is the product as an editor sees it:
-`sc2-lsp serve` over stdio, incremental didChange, inlineCompletion, then `sc2/status`
-for the request's stats. ``NaiveEditor`` is the in-process naive baseline. A suggestion
+``ServerEditor`` is the product as an editor sees it: `sc2-lsp serve` over stdio,
+incremental didChange, inlineCompletion, then `sc2/status` for the request's stats.
+``NaiveEditor`` is the in-process naive baseline. The editors take turns keystroke by
+keystroke, so a change in the (shared) machine's load hits every variant alike. A suggestion
 is accepted when it is exactly what the user types next (as one edit, reported with
 `sc2/didAcceptCompletion`); acceptance does not depend on timing, so the replay and its
 token counts are the same on any machine.
@@ -106,27 +107,52 @@ class NaiveEditor:
         pass
 
 
-async def replay(editor: ServerEditor | NaiveEditor, session: TypingSession, *,
-                 max_requests: int, typing_ms: float, real_time: bool = False) -> list[dict]:
-    """Type the session's body back; one record per keystroke (and its request)."""
-    await editor.begin(session)
-    records, typed = [], 0
-    while typed < len(session.body) and len(records) < max_requests:
-        key = session.keystroke(typed)
-        await editor.type(key)
-        typed += len(key)
-        suggestion = await editor.suggest()
+class Replay:
+    """One editor typing one session back, a keystroke (and its request) per `step`, so
+    that several editors can take turns and share whatever load the machine has."""
+
+    def __init__(self, editor: ServerEditor | NaiveEditor, session: TypingSession, *,
+                 max_requests: int, typing_ms: float, real_time: bool = False):
+        self.editor, self.session = editor, session
+        self.max_requests, self.typing_ms, self.real_time = max_requests, typing_ms, real_time
+        self.records: list[dict] = []
+        self.typed = 0
+
+    @property
+    def done(self) -> bool:
+        return self.typed >= len(self.session.body) or len(self.records) >= self.max_requests
+
+    async def step(self) -> None:
+        body = self.session.body
+        key = self.session.keystroke(self.typed)
+        await self.editor.type(key)
+        self.typed += len(key)
+        suggestion = await self.editor.suggest()
         text = suggestion.text
         accepted = (bool(text.strip()) and not suggestion.replaces
-                    and session.body.startswith(text, typed))
-        records.append(_record(session, len(records), key, suggestion, accepted, typing_ms))
+                    and body.startswith(text, self.typed))
+        self.records.append(_record(self.session, len(self.records), key, suggestion, accepted,
+                                    self.typing_ms))
         if accepted:
-            await editor.accept(text)
-            typed += len(text)
-        if real_time:
-            await asyncio.sleep(max(0.0, typing_ms - suggestion.latency_ms) / 1e3)
-    await editor.end()
-    return records
+            await self.editor.accept(text)
+            self.typed += len(text)
+        if self.real_time:
+            await asyncio.sleep(max(0.0, self.typing_ms - suggestion.latency_ms) / 1e3)
+
+
+async def replay_together(editors: dict[str, ServerEditor | NaiveEditor],
+                          session: TypingSession, **options) -> dict[str, list[dict]]:
+    """Type the session into every editor, one keystroke each in turn; records by editor."""
+    replays = {name: Replay(editor, session, **options) for name, editor in editors.items()}
+    for editor in editors.values():
+        await editor.begin(session)
+    while not all(r.done for r in replays.values()):
+        for r in replays.values():
+            if not r.done:
+                await r.step()
+    for editor in editors.values():
+        await editor.end()
+    return {name: r.records for name, r in replays.items()}
 
 
 def _record(session: TypingSession, index: int, key: str, suggestion: Suggestion,
