@@ -47,7 +47,7 @@ def complete(model, tok, prefix: str, suffix: str | None, budget: int) -> str:
     prefix_ids = tok.encode(prefix[-8000:], add_special_tokens=False)[-(budget - len(suffix_ids)):]
     ids = [FIM_PREFIX, *prefix_ids, FIM_SUFFIX, *suffix_ids, FIM_MIDDLE]
     out = model.generate(torch.tensor([ids]), max_new_tokens=40, do_sample=False,
-                         eos_token_id=STOP_IDS, pad_token_id=EOT)
+                         eos_token_id=STOP_IDS, pad_token_id=EOT, stop_strings=["\n"], tokenizer=tok)
     new = [t for t in out[0, len(ids):].tolist() if t not in STOP_IDS]
     return tok.decode(new).split("\n", 1)[0]
 

@@ -24,10 +24,12 @@ to model/sc2-mini/, so a usable model exists whenever the run is stopped.
 from __future__ import annotations
 
 import argparse
+import ast
 import csv
 import json
 import math
 import random
+import re
 import shutil
 import sysconfig
 import time
@@ -176,6 +178,29 @@ def line_bounds(text: str, pos: int) -> tuple[int, int]:
     return start, (len(text) if end < 0 else end)
 
 
+def statement_line_starts(text: str) -> list[int]:
+    """Offsets of the lines where a statement starts (docstrings left out).
+
+    The ``stdlib-sl`` bench masks such lines, so most one-line FIM spans are
+    drawn from them rather than from comments and docstring prose.
+    """
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError):
+        return []
+    starts = [0] + [m.end() for m in re.finditer("\n", text)]
+    lines = {
+        node.lineno - 1
+        for node in ast.walk(tree)
+        if isinstance(node, ast.stmt) and not is_docstring(node)
+    }
+    return [starts[i] for i in sorted(lines) if i < len(starts)]
+
+
+def is_docstring(node: ast.stmt) -> bool:
+    return isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)
+
+
 def indent_end(text: str, start: int, end: int) -> int:
     """Index of the first non-blank character of the line [start, end)."""
     i = start
@@ -190,13 +215,16 @@ class SampleBuilder:
     Half of the samples are FIM (PSM), half left-to-right; half of each carry
     the repo-level header with context files from the same package.  FIM
     middles are chosen the way an editor user asks for code: the rest of one
-    line from its first non-blank character (the prefix then ends with the
+    line (mostly a statement's) from its first non-blank character (the prefix then ends with the
     line's indentation, tokenized on its own exactly as at a real cursor),
     the rest of a line from mid-line, a block of 2-8 whole lines, or a random
-    character span.
+    character span; a third of them start earlier, where token healing cuts
+    (see ``healed_start``).
     """
 
     MAX_MIDDLE = 160
+    MAX_HEAL_CHARS = 32  # the engine backs off to one token for longer pre-tokens
+    MAX_HEAL_LOOKBACK = 128
 
     def __init__(self, sources: list[Source], tokenizer, seq_len: int):
         self.sources = sources
@@ -207,6 +235,7 @@ class SampleBuilder:
         for i, s in enumerate(sources):
             self.by_dir.setdefault(s.path.rpartition("/")[0], []).append(i)
         self.repo_ids = self.encode(REPO)
+        self.statements = [statement_line_starts(s.text) for s in sources]
 
     def encode(self, text: str) -> list[int]:
         return self.tok.encode(text, add_special_tokens=False).ids
@@ -248,13 +277,33 @@ class SampleBuilder:
             budget -= len(chunk)
         return ids
 
-    def fim_span(self, text: str, rng: random.Random) -> tuple[int, int]:
+    def fim_span(self, index: int, rng: random.Random) -> tuple[int, int]:
+        """A middle span; a third of them start where token healing would cut."""
+        text = self.sources[index].text
+        start, end = self.editor_span(text, self.statements[index], rng)
+        if rng.random() < 0.35:
+            start = self.healed_start(text, start)
+        return start, end
+
+    def healed_start(self, text: str, cursor: int) -> int:
+        """Start of the last pre-token before ``cursor``, where the engine's token
+        healing cuts the prompt (then re-types the cut text as the first generated
+        tokens): at a line's indentation, that is the end of the previous line."""
+        lo = max(0, cursor - self.MAX_HEAL_LOOKBACK)
+        pieces = self.tok.pre_tokenizer.pre_tokenize_str(text[lo:cursor])
+        start = lo + pieces[-1][1][0] if pieces else cursor
+        return start if cursor - start <= self.MAX_HEAL_CHARS else cursor
+
+    def editor_span(self, text: str, statements: list[int], rng: random.Random) -> tuple[int, int]:
         """[start, end) of the middle, mostly aligned to what editors request."""
-        pos = rng.randrange(len(text))
+        kind = rng.random()
+        if kind < 0.3 and statements:  # rest of a statement's line, from its first non-blank
+            pos = rng.choice(statements)
+        else:
+            pos = rng.randrange(len(text))
         start, end = line_bounds(text, pos)
         first = indent_end(text, start, end)
-        kind = rng.random()
-        if kind < 0.45 and first < end:  # rest of one line, from its first non-blank
+        if kind < 0.45 and first < end:  # rest of any line, from its first non-blank
             return first, end
         if kind < 0.60 and pos < end:  # rest of a line from mid-line
             return max(pos, first), end
@@ -271,7 +320,7 @@ class SampleBuilder:
 
     def fim_sample(self, index: int, header: list[int] | None, rng: random.Random) -> list[int]:
         src = self.sources[index]
-        start, end = self.fim_span(src.text, rng)
+        start, end = self.fim_span(index, rng)
         middle = self.encode(src.text[start:end])
         if len(middle) > self.MAX_MIDDLE:
             middle = middle[: self.MAX_MIDDLE]
