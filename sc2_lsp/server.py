@@ -43,6 +43,28 @@ class Sc2Server(LanguageServer):
         self.window_show_message(types.ShowMessageParams(kind, message))
 
 
+class ClientLogHandler(logging.Handler):
+    """Forwards the server's own log records to the editor as `window/logMessage`
+    (from any thread: records are handed to the event loop)."""
+
+    KINDS = ((logging.ERROR, types.MessageType.Error), (logging.WARNING, types.MessageType.Warning),
+             (logging.INFO, types.MessageType.Info), (logging.NOTSET, types.MessageType.Log))
+
+    def __init__(self, server: Sc2Server, loop: asyncio.AbstractEventLoop):
+        super().__init__()
+        self.server, self.loop = server, loop
+        self.setFormatter(logging.Formatter("%(name)s: %(message)s"))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        kind = next(k for level, k in self.KINDS if record.levelno >= level)
+        params = types.LogMessageParams(kind, self.format(record))
+        self.loop.call_soon_threadsafe(self.server.window_log_message, params)
+
+
+def apply_log_level(settings: Settings) -> None:
+    log.setLevel(settings.log_level.upper())
+
+
 def create_server(settings: Settings | None = None) -> Sc2Server:
     server = Sc2Server(settings)
     for handler in HANDLERS:
@@ -60,6 +82,8 @@ def register_lifecycle(server: Sc2Server) -> None:
 
     @server.feature(types.INITIALIZED)
     async def initialized(ls: Sc2Server, params: types.InitializedParams) -> None:
+        log.addHandler(ClientLogHandler(ls, asyncio.get_running_loop()))
+        apply_log_level(ls.session.settings)
         if ls.pending_message:
             ls.notify_user(ls.pending_message)
         await load_model(ls)
@@ -76,6 +100,7 @@ def register_lifecycle(server: Sc2Server) -> None:
         settings, problem = parse_settings(options, Settings())
         if problem:
             ls.notify_user(problem)
+        apply_log_level(settings)
         if ls.session.apply_settings(settings):
             await load_model(ls)
 

@@ -121,6 +121,7 @@ class Session:
     def run(self, job: Job, cancel: threading.Event) -> Future:
         """The model call on the worker thread; a cancelled job returns at once."""
         self.counters.model_calls += 1
+        log.debug("prompt for %s: %r", job.uri, job.prompt.text)
         return self._worker.submit(self.pipeline.run, job, cancel)
 
     def finished(self, completion: Completion) -> None:

@@ -213,3 +213,11 @@ def test_corrupt_weights_name_the_path(tmp_path, tokenizer):
 def test_hub_id_offline_is_a_clear_error():
     with pytest.raises(ModelLoadError, match="downloads are off"):
         load_model(ModelSpec("bigcode/not-a-cached-model"))
+
+
+def test_stop_rules_wait_until_the_healed_text_is_retyped(tokenizer, code_ids):
+    """A healed "\n    " arrives in pieces; its newline is not the completion's."""
+    engine = Engine(rigged(tokenizer, byte_token(tokenizer, "x")))
+    gen = engine.generate(GenerationRequest(code_ids[:30], 10, forced_text="\n    ",
+                                            stop=TextStop("single-line")))
+    assert gen.stop_reason == "max-tokens" and gen.text and set(gen.text) == {"x"}

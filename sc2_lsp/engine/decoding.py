@@ -93,7 +93,9 @@ class Decoder:
         return ""
 
     def _body(self, out: list[int], req: GenerationRequest) -> str:
-        return self.tokenizer.decode(out).removeprefix(req.forced_text)
+        """The text after the healed part ("" while that part is still being re-typed)."""
+        text = self.tokenizer.decode(out)
+        return text[len(req.forced_text):] if text.startswith(req.forced_text) else ""
 
     def _final_text(self, out: list[int], req: GenerationRequest) -> str:
         """The completion after the healed text, cut by the stop rule ("" if healing failed)."""
