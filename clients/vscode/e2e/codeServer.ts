@@ -5,6 +5,7 @@
  */
 import { ChildProcess, execFile, spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { promisify } from 'node:util';
 
@@ -30,6 +31,7 @@ export async function installExtension(profile: Profile, vsix: string): Promise<
 
 export interface RunningCodeServer {
   url: string;
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -60,7 +62,7 @@ export async function startCodeServer(profile: Profile, workspace: string, logFi
   child.stderr.pipe(log);
   const url = `http://127.0.0.1:${port}`;
   await waitForHealthy(url, child, 60_000);
-  return { url, stop: () => stopProcess(child) };
+  return { url, pid: child.pid!, stop: () => stopProcess(child) };
 }
 
 async function waitForHealthy(url: string, child: ChildProcess, timeoutMs: number): Promise<void> {
@@ -102,4 +104,32 @@ function freePort(): Promise<number> {
       server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
     });
   });
+}
+
+/** Processes below `root` (from /proc) whose command line matches: how the test finds the sc2-lsp it started. */
+export async function findDescendants(root: number, pattern: RegExp): Promise<number[]> {
+  const parents = new Map<number, number>();
+  const commands = new Map<number, string>();
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) {
+      continue;
+    }
+    try {
+      const stat = await readFile(`/proc/${entry}/stat`, 'utf8');
+      // Field 4 (ppid) follows the ")" that closes the command name.
+      parents.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+      commands.set(Number(entry), (await readFile(`/proc/${entry}/cmdline`, 'utf8')).replace(/\0/g, ' '));
+    } catch {
+      // Exited while we looked.
+    }
+  }
+  const below = (pid: number): boolean => {
+    for (let p = parents.get(pid); p !== undefined && p > 1; p = parents.get(p)) {
+      if (p === root) {
+        return true;
+      }
+    }
+    return false;
+  };
+  return [...commands].filter(([pid, cmd]) => pattern.test(cmd) && below(pid)).map(([pid]) => pid);
 }

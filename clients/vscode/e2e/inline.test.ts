@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { chromium, Page } from 'playwright-core';
-import { installExtension, Profile, startCodeServer } from './codeServer';
+import { findDescendants, installExtension, Profile, startCodeServer } from './codeServer';
 import { applyCompletion, completeWithCli } from './sc2Cli';
 import {
   CHROMIUM_ARGS,
@@ -157,7 +157,7 @@ test('sc2-lsp in code-server: ghost text equals `sc2-lsp complete`, Tab accepts 
     assert.ok(expected, 'no suggestion to accept');
     await page.keyboard.press('Tab');
     await page.keyboard.press('Control+S');
-    const saved = await waitForFile(join(workspace, FILE), (text) => text !== BEFORE, 30_000);
+    const saved = await waitForFile(join(workspace, FILE), (text) => text === expected?.text, 30_000);
     await page.screenshot({ path: join(ARTIFACTS, '04-accepted.png') });
     assert.equal(saved, expected.text);
     const lines = expected.text.slice(0, expected.cursor).split('\n');
@@ -186,6 +186,34 @@ test('sc2-lsp in code-server: ghost text equals `sc2-lsp complete`, Tab accepts 
     const status = await waitForServerSettled(page, 300_000);
     await page.screenshot({ path: join(ARTIFACTS, '07-restarted.png') });
     assert.match(status.final, /sc2: (?!error|stopped|off)/, `status bar: ${status.seen.join(' → ')}`);
+  });
+
+  await t.test('a crashed server is restarted and loads again', async () => {
+    const [pid] = await findDescendants(server.pid, /sc2-lsp serve/);
+    assert.ok(pid, 'no sc2-lsp serve process under code-server');
+    process.kill(pid, 'SIGKILL');
+    await page.waitForFunction(() => /sc2: (stopped|starting|loading)/.test(document.body.innerText), undefined, {
+      timeout: 30_000,
+    });
+    const status = await waitForServerSettled(page, 300_000, /sc2: (?!starting|loading|stopped)/);
+    assert.match(status.final, /sc2: (?!error|stopped|off)/, `status bar: ${status.seen.join(' → ')}`);
+    const [newPid] = await findDescendants(server.pid, /sc2-lsp serve/);
+    assert.ok(newPid && newPid !== pid, 'the server was not restarted');
+  });
+
+  await t.test('a serverCommand that does not exist turns the status bar to error', async () => {
+    // Edited the way a user does it: code-server does not notice the file changing behind its back.
+    const settings = { ...userSettings(model), 'sc2.serverCommand': [join(tmp, 'no-such-sc2-lsp'), 'serve'] };
+    await runCommand(page, 'Preferences: Open User Settings (JSON)');
+    await page.locator('.tab[aria-label^="settings.json"]').first().waitFor({ timeout: 30_000 });
+    await page.locator('.editor-instance .view-lines').click();
+    await page.keyboard.press('Control+A');
+    await page.keyboard.insertText(JSON.stringify(settings)); // one line: typed newlines would auto-indent
+    await page.keyboard.press('Control+S');
+    const status = await waitForServerSettled(page, 60_000, /sc2: error/);
+    await page.screenshot({ path: join(ARTIFACTS, '08-bad-server-command.png') });
+    assert.match(status.final, /sc2: error/);
+    await page.locator('.notifications-toasts', { hasText: 'no-such-sc2-lsp' }).first().waitFor({ timeout: 30_000 });
   });
 });
 

@@ -29,10 +29,15 @@ export function sc2StatusItem(page: Page) {
 }
 
 /**
- * Wait until the status bar leaves starting/loading. Returns the final text
- * and every distinct text seen on the way (the `$/progress` percentages).
+ * Wait until the status bar leaves starting/loading (or matches `settled`).
+ * Returns the final text and every distinct text seen on the way (the
+ * `$/progress` percentages).
  */
-export async function waitForServerSettled(page: Page, timeoutMs: number): Promise<{ final: string; seen: string[] }> {
+export async function waitForServerSettled(
+  page: Page,
+  timeoutMs: number,
+  settled = /sc2: (?!starting|loading)/,
+): Promise<{ final: string; seen: string[] }> {
   const item = sc2StatusItem(page);
   await item.waitFor({ timeout: 120_000 });
   const deadline = Date.now() + timeoutMs;
@@ -42,7 +47,7 @@ export async function waitForServerSettled(page: Page, timeoutMs: number): Promi
     if (seen[seen.length - 1] !== text) {
       seen.push(text);
     }
-    if (!/starting|loading/.test(text)) {
+    if (settled.test(text)) {
       return { final: text, seen };
     }
     if (Date.now() > deadline) {

@@ -17,6 +17,7 @@ import {
 } from 'vscode-languageclient/node';
 import { Acceptance, attachAcceptance, insertTextOf } from './acceptance';
 import { CrashBudget } from './crashBudget';
+import { resolveExecutable } from './executable';
 import { didChangeConfigurationParams, documentSelector, serverExecutable, toInitializationOptions } from './settings';
 import { applyProgress, fromStatusResponse, ProgressValue, ServerState, StatusResponse } from './status';
 import { StatusBar } from './statusBar';
@@ -51,7 +52,18 @@ export class ServerSession implements vscode.Disposable {
     let clientOptions: LanguageClientOptions;
     try {
       const { command, args } = serverExecutable(section.serverCommand);
-      serverOptions = { command, args };
+      // Relative commands (e.g. ".venv/bin/sc2-lsp") are relative to the first workspace folder.
+      const cwd = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? process.cwd();
+      const program = resolveExecutable(command, process.env.PATH ?? '', cwd);
+      if (!program) {
+        throw new Error(
+          `cannot find ${JSON.stringify(command)}` +
+            (command.includes('/') ? '' : ' on the PATH') +
+            '. Set sc2.serverCommand to the sc2-lsp of your Python environment, ' +
+            'e.g. ["/path/to/.venv/bin/sc2-lsp", "serve"].',
+        );
+      }
+      serverOptions = { command: program, args, options: { cwd } };
       clientOptions = {
         documentSelector: documentSelector(section.languages),
         outputChannel: this.output,
@@ -61,7 +73,7 @@ export class ServerSession implements vscode.Disposable {
         errorHandler: this.errorHandler(),
       };
     } catch (error) {
-      return this.fail(`${(error as Error).message}`);
+      return this.fail((error as Error).message);
     }
     this.output.info(`starting ${JSON.stringify(section.serverCommand)}`);
     // Id 'sc2': vscode-languageclient then reads its message tracing from `sc2.trace.server`.
@@ -74,13 +86,8 @@ export class ServerSession implements vscode.Disposable {
     } catch (error) {
       // The client stays: it may still be restarting the server, and stop() must reach it.
       if (this.client === client) {
-        const message = (error as Error).message;
-        this.fail(
-          /ENOENT/.test(message)
-            ? `cannot run ${JSON.stringify(section.serverCommand)}: not found. Set sc2.serverCommand to the ` +
-                'sc2-lsp of your Python environment, e.g. ["/path/to/.venv/bin/sc2-lsp", "serve"].'
-            : `the server failed to start (${message}); its messages are in the sc2-lsp output.`,
-        );
+        const reason = error instanceof Error ? `: ${error.message}` : '';
+        this.fail(`the server failed to start${reason}. Its messages are in the sc2-lsp output.`);
       }
       return;
     }
@@ -201,8 +208,8 @@ export class ServerSession implements vscode.Disposable {
     }
     if (newState === State.Stopped && this.state.kind !== 'error') {
       this.setState({ kind: 'stopped' });
-    } else if (newState === State.Running && this.state.kind === 'stopped') {
-      // The client restarted a crashed server by itself.
+    } else if (newState === State.Running && (this.state.kind === 'stopped' || this.state.kind === 'starting')) {
+      // Running again after a crash (the client restarts the server by itself): ask where it is.
       this.setState({ kind: 'starting' });
       void this.refreshStatus();
     }
