@@ -37,6 +37,7 @@ class EditorSession:
         self.client = LanguageClient("sc2-scripted-editor", "1")
         self.progress: list[tuple[str, int | None, str | None]] = []
         self.messages: list[str] = []
+        self.log: list[str] = []  # window/logMessage: what the server would put in an output pane
         self._versions: dict[str, int] = {}
 
         @self.client.feature(types.WINDOW_WORK_DONE_PROGRESS_CREATE)
@@ -53,6 +54,10 @@ class EditorSession:
         @self.client.feature(types.WINDOW_SHOW_MESSAGE)
         def _message(params):
             self.messages.append(params.message)
+
+        @self.client.feature(types.WINDOW_LOG_MESSAGE)
+        def _log(params):
+            self.log.append(params.message)
 
     async def start(self, workspace: Path, options: dict | None = None,
                     command: list[str] | None = None) -> None:

@@ -159,6 +159,7 @@ def _record(session: TypingSession, index: int, key: str, suggestion: Suggestion
             accepted: bool, typing_ms: float) -> dict:
     return {"session": session.name, "request": index, "keystroke_chars": len(key),
             "latency_ms": round(suggestion.latency_ms, 3),
+            "pipeline_ms": suggestion.stats.get("total_ms"),  # inside the server (or naive)
             "in_time": suggestion.latency_ms <= typing_ms,
             "suggested_chars": len(suggestion.text), "accepted": accepted,
             "accepted_chars": len(suggestion.text) if accepted else 0,
