@@ -208,12 +208,17 @@ test('sc2-lsp in code-server: ghost text equals `sc2-lsp complete`, Tab accepts 
     await page.locator('.tab[aria-label^="settings.json"]').first().waitFor({ timeout: 30_000 });
     await page.locator('.editor-instance .view-lines').click();
     await page.keyboard.press('Control+A');
+    await page.keyboard.press('Delete');
     await page.keyboard.insertText(JSON.stringify(settings)); // one line: typed newlines would auto-indent
     await page.keyboard.press('Control+S');
+    const file = join(profile.userDataDir, 'User', 'settings.json');
+    const saved = await waitForFile(file, (text) => text.includes('no-such-sc2-lsp'), 30_000);
+    assert.deepEqual(JSON.parse(saved), settings, 'settings.json as saved from the editor');
     const status = await waitForServerSettled(page, 60_000, /sc2: error/);
-    await page.screenshot({ path: join(ARTIFACTS, '08-bad-server-command.png') });
     assert.match(status.final, /sc2: error/);
     await page.locator('.notifications-toasts', { hasText: 'no-such-sc2-lsp' }).first().waitFor({ timeout: 30_000 });
+    await page.waitForTimeout(500); // let the toast finish fading in for the screenshot
+    await page.screenshot({ path: join(ARTIFACTS, '08-bad-server-command.png') });
   });
 });
 
