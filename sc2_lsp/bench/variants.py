@@ -23,11 +23,11 @@ VARIANTS = {
     "no-context": "no cross-file snippets",
     "no-postprocess": "raw model text",
     "no-healing": "prompt cut exactly at the cursor",
-    "prefix-only": "the suffix left out of the prompt",
+    "prefix-only": "the suffix left out of the prompt (post-processing still sees it)",
     "naive": "model.generate on a file-level FIM prompt, first line for single-line tasks",
 }
 SWITCHES = {"no-context": {"context": False}, "no-postprocess": {"postprocess": False},
-            "no-healing": {"token_healing": False}}
+            "no-healing": {"token_healing": False}, "prefix-only": {"suffix_fraction": 0.0}}
 
 Completer = Callable[[Task], tuple[str, dict]]
 
@@ -47,17 +47,15 @@ def completer(name: str, engine: Engine, settings: Settings) -> Completer:
         return lambda task: naive.complete(task.prefix, task.suffix)
     variant_settings = dataclasses.replace(settings, **SWITCHES.get(name, {}))
     pipeline = CompletionPipeline(engine, variant_settings, DocumentStore())
-    return lambda task: _through_pipeline(pipeline, task, prefix_only=name == "prefix-only")
+    return lambda task: _through_pipeline(pipeline, task)
 
 
-def _through_pipeline(pipeline: CompletionPipeline, task: Task, prefix_only: bool
-                      ) -> tuple[str, dict]:
+def _through_pipeline(pipeline: CompletionPipeline, task: Task) -> tuple[str, dict]:
     """Open the task's file (prefix + suffix) in its workspace and complete at the cut."""
     workspace = Path(task.workspace) if task.workspace else None
     uri = task.file.as_uri()
     pipeline.forget(uri)
-    text = task.prefix if prefix_only else task.prefix + task.suffix
-    doc = pipeline.store.open(uri, text, task.language)
+    doc = pipeline.store.open(uri, task.prefix + task.suffix, task.language)
     result = pipeline.complete(doc, len(task.prefix), workspace=workspace)
     pipeline.store.close(uri)
     return result.text, result.stats
