@@ -1,9 +1,10 @@
 """Latency bench: real typing replayed through `sc2-lsp serve` over stdio (DESIGN.md §6).
 
-Variants in one run, on the same typing script, taking turns keystroke by keystroke: ``full`` (the server as shipped),
-``no-kv-reuse`` (the server with ``kvReuse: false``) and ``naive`` (in-process
-``model.generate`` on a file-level prompt of the same budget, every keystroke). Token
-counts are the machine-independent evidence; times are compared as ratios in one run.
+Variants in one run, on the same typing script, taking turns keystroke by keystroke:
+``full`` (the server as shipped), ``no-kv-reuse`` (the server with ``kvReuse: false``) and
+``naive`` (in-process ``model.generate`` on a file-level prompt of the same budget, every
+keystroke). Token counts are the machine-independent evidence; times are compared as
+ratios within one run.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import numpy as np
 
 from ..cli import settings_from_args
 from ..engine import load_model
+from ..engine.loading import resolve_model_name
 from .lsp_client import EditorSession, server_command
 from .naive import NaiveCompleter
 from .replay import NaiveEditor, ServerEditor, replay_together
@@ -54,6 +56,8 @@ def run(args: argparse.Namespace) -> int:
                 else from_tasks(args.tasks, args.sessions))
     records = asyncio.run(replay_all(args, sessions))
     data = report(records)
+    data["config"] = {"model": resolve_model_name(args.model), "typing_ms": args.typing_ms,
+                      "max_requests": args.max_requests, "settings": args.settings}
     data["sessions"] = [{"name": s.name, "path": str(s.path), "body_chars": len(s.body)}
                         for s in sessions]
     out = write_outputs(args.out, "latency", data, render(data))
