@@ -69,14 +69,17 @@ export async function runCommand(page: Page, title: string): Promise<void> {
 
 /**
  * The ghost text now shown: the part inline on the cursor line, then the
- * lines VS Code renders in a view zone below it. Spaces come back as NBSP.
+ * lines VS Code 1.100 renders in a view zone below it (its
+ * `.suggest-preview-text` block). Spaces come back as NBSP.
  */
 export async function ghostText(page: Page): Promise<string> {
   return page.evaluate(() => {
     const editor = document.querySelector('.editor-instance .monaco-editor') ?? document;
-    const inline = [...editor.querySelectorAll('.ghost-text-decoration')].map((el) => el.textContent ?? '').join('');
-    const below = [...editor.querySelectorAll('.ghost-text .view-line')].map((el) => el.textContent ?? '');
-    return [inline, ...below].join('\n').replace(/\u00a0/g, ' ');
+    const inline = [...editor.querySelectorAll('.view-lines .ghost-text-decoration')].map((el) => el.textContent ?? '');
+    const below = [...editor.querySelectorAll('.view-zones .suggest-preview-text .view-line')].map(
+      (el) => el.textContent ?? '',
+    );
+    return [inline.join(''), ...below].join('\n').replace(/\u00a0/g, ' ');
   });
 }
 
