@@ -134,6 +134,14 @@ def test_dismiss_hides_the_suggestion_and_keeps_the_buffer(nvim_factory):
     assert state["mode"].startswith("i")
 
 
+def test_leaving_insert_mode_hides_the_suggestion(nvim_factory):
+    nv = start_typing(nvim_factory)
+    nv.wait_suggestion()
+    nv.keys("<C-c>")  # leaves insert mode without InsertLeave
+    nv.wait_for(lambda: nv.state()["mode"] == "n" and nv.marks() == [], "the ghost text to go")
+    assert nv.suggestion() is None
+
+
 def test_toggle_off_sends_no_requests(nvim_factory):
     nv = start_typing(nvim_factory)
     nv.wait_suggestion()

@@ -248,8 +248,16 @@ function M.attach(bufnr, group)
     })
   end
   on({ "InsertEnter", "TextChangedI", "CursorMovedI", "CompleteChanged" }, M.on_change)
-  on({ "InsertLeave", "BufLeave" }, M.dismiss)
+  -- CursorMoved (normal mode) too: on 0.7, <C-c> leaves insert mode
+  -- without InsertLeave or ModeChanged.
+  on({ "BufLeave", "CursorMoved" }, M.dismiss)
   on({ "BufWipeout" }, M.forget)
+  -- Not InsertLeave: also <C-o> and other ways out of plain insert mode.
+  on({ "ModeChanged" }, function()
+    if vim.v.event.new_mode:sub(1, 1) ~= "i" then
+      M.dismiss(bufnr)
+    end
+  end)
 end
 
 return M
