@@ -92,7 +92,7 @@ end
 
 def lua_value(value) -> str:
     """A Python value as a Lua literal (JSON decoded by Neovim)."""
-    return "vim.fn.json_decode(%s)" % json.dumps(json.dumps(value))
+    return f"vim.fn.json_decode({json.dumps(json.dumps(value))})"
 
 
 class Nvim:
@@ -211,10 +211,7 @@ def nvim_factory(tmp_path):
     yield start
 
     for nv, proc in started:
-        try:
-            nv.api.command("qa!")
-        except Exception:
-            pass  # the connection drops as nvim exits
+        nv.api.command("qa!", async_=True)  # no reply: nvim exits
         if proc is not None:
             try:
                 proc.wait(timeout=20)

@@ -198,7 +198,7 @@ def accept_piecewise(nv, key: str) -> int:
             return pieces
         accepted = state["stats"]["accepted"]
         nv.keys(key)
-        nv.wait_for(lambda: nv.stats()["accepted"] == accepted + 1, f"{key} to accept")
+        nv.wait_for(lambda n=accepted + 1: nv.stats()["accepted"] == n, f"{key} to accept")
         after = nv.state()
         buf, off = text_and_offset(state)
         new_buf, new_off = text_and_offset(after)
