@@ -115,11 +115,17 @@ test('sc2-lsp in code-server: ghost text equals `sc2-lsp complete`, Tab accepts 
   const consoleLog: string[] = [];
   page.on('console', (message) => consoleLog.push(`[${message.type()}] ${message.text()}`));
   t.after(async () => {
-    await writeFile(join(ARTIFACTS, 'browser-console.log'), consoleLog.join('\n'));
-    await copyExtensionLogs(profile.userDataDir);
-    await browser.close();
-    await server.stop();
-    await rm(tmp, { recursive: true, force: true });
+    // Each step on its own: a failed log copy must not leave code-server running.
+    const steps = [
+      () => writeFile(join(ARTIFACTS, 'browser-console.log'), consoleLog.join('\n')),
+      () => copyExtensionLogs(profile.userDataDir),
+      () => browser.close(),
+      () => server.stop(),
+      () => rm(tmp, { recursive: true, force: true }),
+    ];
+    for (const step of steps) {
+      await step().catch((error: unknown) => console.error(`e2e cleanup: ${String(error)}`));
+    }
   });
 
   await t.test('the server loads and the status bar says ready', async () => {
