@@ -125,6 +125,9 @@ def _configure(args: argparse.Namespace) -> None:
     target = {"filename": args.log_file} if args.log_file else {"stream": sys.stderr}
     logging.basicConfig(level=args.log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s", **target)
+    # pygls logs every JSON-RPC message at INFO: only worth it when debugging.
+    if args.log_level != "debug":
+        logging.getLogger("pygls").setLevel(logging.WARNING)
     from transformers.utils import logging as hf_logging
 
     hf_logging.set_verbosity_error()

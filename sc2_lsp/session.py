@@ -89,7 +89,9 @@ class Session:
         """Adopt new settings; True when the model must be reloaded."""
         reload = settings.model_changed(self.settings) or self.loaded is None
         self.settings = settings
-        if not reload and self.pipeline is not None:
+        if reload:  # from now on, answers wait for the new model (empty until it is ready)
+            self.state, self.pipeline = "loading", None
+        elif self.pipeline is not None:
             engine = self.pipeline.engine
             engine.pool.enabled = settings.kv_reuse
             self.pipeline = CompletionPipeline(engine, settings, self.store)

@@ -105,6 +105,7 @@ async def test_capabilities_progress_and_ready_state(client: LanguageClient):
     kinds = [type(v).__name__ for reports in client.progress_reports.values() for v in reports]
     assert kinds[0] == "WorkDoneProgressBegin" and kinds[-1] == "WorkDoneProgressEnd"
     assert "WorkDoneProgressReport" in kinds
+    assert any("sc2-mini ready" in m.message for m in client.log_messages)
 
 
 async def test_inline_completion_comes_from_the_model(client: LanguageClient):
@@ -175,7 +176,8 @@ async def test_unknown_language_and_huge_document(client: LanguageClient):
 
 
 # --------------------------------------------------------------- fallback completion
-@pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER), params=CLIENTS)
+@pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER), params=CLIENTS,
+                    loop_scope="module")
 async def plain_client(lsp_client: LanguageClient, request):
     await start(lsp_client, client_capabilities(request.param))
     yield
@@ -194,7 +196,7 @@ async def test_completion_fallback_gives_the_same_text(plain_client: LanguageCli
 UNICODE = 'label = "😀 中文 é" + str(\n'
 
 
-@pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER))
+@pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER), loop_scope="module")
 async def any_client(lsp_client: LanguageClient):
     """A client that initializes in the test itself, with the capabilities it chooses."""
     yield
@@ -219,3 +221,29 @@ async def test_positions_follow_the_negotiated_encoding(any_client: LanguageClie
     assert [i.insert_text for i in answer.items] == ([expected] if expected else [])
     for item in answer.items:
         assert item.range.start == position
+
+
+# ------------------------------------------------------------------------- settings
+async def test_invalid_settings_give_one_message_and_defaults(any_client: LanguageClient):
+    await start(any_client, with_inline("visual-studio-code"),
+                {"multiline": "sometimes", "maxNewTokens": -3, "enable": True})
+    (message,) = [m.message for m in any_client.messages]
+    assert "multiline" in message and "maxNewTokens" in message and "enable" not in message
+    assert (await status(any_client))["state"] == "ready"
+
+
+async def test_a_failed_load_is_shown_and_the_server_keeps_answering(
+        any_client: LanguageClient, tmp_path):
+    await start(any_client, with_inline("visual-studio-code"))
+    missing = str(tmp_path / "no-model")
+    any_client.workspace_did_change_configuration(types.DidChangeConfigurationParams(
+        settings={"sc2": {"model": missing}}))
+    state = await wait_ready(any_client)
+    assert state["state"] == "error" and missing in state["error"]
+    assert any(m.type == types.MessageType.Error and missing in m.message
+               for m in any_client.messages)
+    open_doc(any_client, SOURCE)
+    assert len((await inline(any_client, end_of(SOURCE))).items) == 0
+    any_client.workspace_did_change_configuration(types.DidChangeConfigurationParams(
+        settings={"sc2": {}}))
+    assert (await wait_ready(any_client))["state"] == "ready"
