@@ -133,3 +133,26 @@ export async function findDescendants(root: number, pattern: RegExp): Promise<nu
   };
   return [...commands].filter(([pid, cmd]) => pattern.test(cmd) && below(pid)).map(([pid]) => pid);
 }
+
+/**
+ * Wait for processes to exit, SIGKILL those still there after `graceMs`.
+ * For the sc2-lsp servers the test started: when code-server stops, their
+ * extension host goes without a clean LSP shutdown and they may linger.
+ */
+export async function reap(pids: number[], graceMs: number): Promise<void> {
+  const alive = (pid: number) => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const deadline = Date.now() + graceMs;
+  while (pids.some(alive) && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  for (const pid of pids.filter(alive)) {
+    process.kill(pid, 'SIGKILL');
+  }
+}

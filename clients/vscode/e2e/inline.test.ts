@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { chromium, Page } from 'playwright-core';
-import { findDescendants, installExtension, Profile, startCodeServer } from './codeServer';
+import { findDescendants, installExtension, Profile, reap, startCodeServer } from './codeServer';
 import { applyCompletion, completeWithCli } from './sc2Cli';
 import {
   CHROMIUM_ARGS,
@@ -116,11 +116,16 @@ test('sc2-lsp in code-server: ghost text equals `sc2-lsp complete`, Tab accepts 
   page.on('console', (message) => consoleLog.push(`[${message.type()}] ${message.text()}`));
   t.after(async () => {
     // Each step on its own: a failed log copy must not leave code-server running.
+    let servers: number[] = [];
     const steps = [
       () => writeFile(join(ARTIFACTS, 'browser-console.log'), consoleLog.join('\n')),
       () => copyExtensionLogs(profile.userDataDir),
+      async () => {
+        servers = await findDescendants(server.pid, /sc2-lsp serve/);
+      },
       () => browser.close(),
       () => server.stop(),
+      () => reap(servers, 10_000),
       () => rm(tmp, { recursive: true, force: true }),
     ];
     for (const step of steps) {
