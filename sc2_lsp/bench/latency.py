@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import logging
 import os
 import tempfile
@@ -19,17 +18,16 @@ from pathlib import Path
 
 import numpy as np
 
-from ..cli import settings_from_args
 from ..engine import load_model
 from ..engine.loading import resolve_model_name
 from .lsp_client import EditorSession, server_command
 from .naive import NaiveCompleter
+from .options import BENCH_DEADLINE_MS, add_settings_option, bench_settings
 from .replay import NaiveEditor, ServerEditor, replay_together
 from .report import markdown_table, progress, write_outputs
 from .sessions import TypingSession, from_files, from_tasks
 
 SERVER_VARIANTS = {"full": True, "no-kv-reuse": False}  # name -> kvReuse
-BENCH_DEADLINE_MS = 600_000  # every variant does the same work, however slow the machine
 COLUMNS = ["variant", "requests", "model_calls", "p50_ms", "p90_ms", "p99_ms",
            "p50_model_ms", "mean_prefilled_tokens", "mean_reused_tokens", "cache_hit_rate",
            "typing_through_rate", "chars_saved_rate", "in_time_rate"]
@@ -46,8 +44,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="keystrokes per session at most (keeps the run short)")
     parser.add_argument("--real-time", action="store_true",
                         help="really pause between keystrokes (else the pauses are simulated)")
-    parser.add_argument("--settings", type=json.loads, default={},
-                        help='sc2 settings for every variant, e.g. \'{"suffixFraction": 0.1}\'')
+    add_settings_option(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -69,9 +66,7 @@ def run(args: argparse.Namespace) -> int:
 async def replay_all(args: argparse.Namespace, sessions: list[TypingSession]
                      ) -> dict[str, list[dict]]:
     """Every variant at once (two servers and the in-process naive model), taking turns."""
-    settings, problems = settings_from_args(args).with_options(args.settings)
-    if problems:
-        raise ValueError("; ".join(problems))
+    settings = bench_settings(args)
     workspace = Path(os.path.commonpath([s.workspace for s in sessions]))
     servers: dict[str, EditorSession] = {}
     with tempfile.TemporaryDirectory(prefix="sc2-latency-") as tmp:

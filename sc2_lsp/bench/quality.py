@@ -8,18 +8,16 @@ shows what context, post-processing, token healing and the suffix are each worth
 from __future__ import annotations
 
 import argparse
-import dataclasses
 from collections import defaultdict
 
-from ..cli import settings_from_args
 from ..engine import Engine
 from .metrics import answer, edit_similarity, exact_match, mean
+from .options import add_settings_option, bench_settings
 from .report import markdown_table, progress, write_outputs
 from .sandbox import TIMEOUT_S, run_program
 from .tasks import BUILT_IN, Task, load_tasks
 from .variants import VARIANTS, completer, parse_variants
 
-BENCH_DEADLINE_MS = 600_000  # quality must not depend on the machine's speed
 COLUMNS = ["variant", "n", "exact_match", "edit_similarity", "pass_at_1", "mean_latency_ms",
            "mean_prompt_tokens", "mean_generated_tokens"]
 
@@ -30,6 +28,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--limit", type=int, default=None, help="first N tasks only")
     parser.add_argument("--compare", default="full",
                         help=f"comma-separated variants: {', '.join(VARIANTS)}")
+    add_settings_option(parser)
     parser.add_argument("--test-timeout", type=float, default=TIMEOUT_S,
                         help="seconds per pass@1 test run")
 
@@ -39,12 +38,13 @@ def run(args: argparse.Namespace) -> int:
     tasks = load_tasks(args.tasks, args.limit)
     if not tasks:
         raise ValueError(f"no tasks in {args.tasks}")
-    settings = dataclasses.replace(settings_from_args(args), deadline_ms=BENCH_DEADLINE_MS)
+    settings = bench_settings(args)
     engine = Engine.load(settings.model_spec())
     tester = Tester(args.test_timeout)
     records = {name: evaluate(name, completer(name, engine, settings), tasks, tester)
                for name in names}
     data = report(engine.loaded.name, args.tasks, records)
+    data["settings"] = args.settings
     markdown = render(data)
     write_outputs(args.out, "quality", data, markdown)
     print(markdown)
