@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import time
 
+from sc2_lsp.bench.quality import Tester
 from sc2_lsp.bench.sandbox import run_program
+from sc2_lsp.bench.tasks import humaneval_single_line
 
 
 def test_passing_and_failing_programs():
@@ -51,3 +53,10 @@ def test_the_environment_is_stripped(monkeypatch):
     program = ("import os\nassert 'SC2_SECRET' not in os.environ\n"
                "assert os.getcwd() == os.environ['HOME'] == os.environ['TMPDIR']\n")
     assert run_program(program).status == "passed"
+
+
+def test_humaneval_gold_passes_and_a_wrong_line_fails():
+    task = next(t for t in humaneval_single_line() if t.task_id == "HumanEval/0/L3")
+    tester = Tester(timeout_s=10)
+    assert tester.passed(task, task.middle) is True
+    assert tester.passed(task, "distance = 0") is False
