@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from sc2_lsp.bench.quality import Tester
+from sc2_lsp.bench.quality import PassAtOne
 from sc2_lsp.bench.sandbox import run_program
 from sc2_lsp.bench.tasks import humaneval_single_line
 
@@ -57,6 +57,6 @@ def test_the_environment_is_stripped(monkeypatch):
 
 def test_humaneval_gold_passes_and_a_wrong_line_fails():
     task = next(t for t in humaneval_single_line() if t.task_id == "HumanEval/0/L3")
-    tester = Tester(timeout_s=10)
-    assert tester.passed(task, task.middle) is True
-    assert tester.passed(task, "distance = 0") is False
+    judge = PassAtOne(timeout_s=10)
+    assert judge.passed(task, task.middle) is True
+    assert judge.passed(task, "distance = 0") is False

@@ -40,8 +40,8 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"no tasks in {args.tasks}")
     settings = bench_settings(args)
     engine = Engine.load(settings.model_spec())
-    tester = Tester(args.test_timeout)
-    records = {name: evaluate(name, completer(name, engine, settings), tasks, tester)
+    pass_at_1 = PassAtOne(args.test_timeout)
+    records = {name: evaluate(name, completer(name, engine, settings), tasks, pass_at_1)
                for name in names}
     data = report(engine.loaded.name, args.tasks, records)
     data["settings"] = args.settings
@@ -51,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-class Tester:
+class PassAtOne:
     """pass@1 by execution, memoised: the same program (e.g. the gold one) runs once."""
 
     def __init__(self, timeout_s: float):
@@ -67,7 +67,7 @@ class Tester:
         return self._outcomes[program]
 
 
-def evaluate(name: str, complete, tasks: list[Task], tester: Tester) -> list[dict]:
+def evaluate(name: str, complete, tasks: list[Task], pass_at_1: PassAtOne) -> list[dict]:
     records = []
     for task in progress(tasks, desc=f"quality {name}"):
         text, stats = complete(task)
@@ -76,7 +76,7 @@ def evaluate(name: str, complete, tasks: list[Task], tester: Tester) -> list[dic
             "task_id": task.task_id, "kind": task.kind, "completion": text,
             "exact_match": exact_match(task.kind, text, task.middle),
             "edit_similarity": round(edit_similarity(task.kind, text, task.middle), 4),
-            "passed": tester.passed(task, judged),
+            "passed": pass_at_1.passed(task, judged),
             "latency_ms": stats.get("total_ms"), "prompt_tokens": stats.get("prompt_tokens"),
             "generated_tokens": stats.get("generated_tokens"), "source": stats.get("source"),
         })
