@@ -25,7 +25,7 @@ system-deps:
 	bash scripts/system-deps.sh
 
 vscode-deps:
-	cd clients/vscode && npm ci --no-audit --no-fund
+	cd clients/vscode && npm ci --ignore-scripts --no-audit --no-fund
 
 test: setup system-deps test-python test-vscode
 

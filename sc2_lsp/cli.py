@@ -135,7 +135,7 @@ def _configure(args: argparse.Namespace) -> None:
 
 
 def serve(args: argparse.Namespace) -> int:
-    from .server import create_server
+    from .server import create_server, leave
 
     settings = settings_from_args(args) if args.command == "serve" else None
     server = create_server(settings)
@@ -144,7 +144,7 @@ def serve(args: argparse.Namespace) -> int:
         server.start_tcp(host or "127.0.0.1", int(port))
     else:
         server.start_io()
-    return 0
+    leave(server)  # the client closed the stream
 
 
 def complete(args: argparse.Namespace) -> int:

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import uuid
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
+from pygls.exceptions import JsonRpcException
+from pygls.protocol import LanguageServerProtocol
 
 from . import __version__
 from .completion import Completion
@@ -27,9 +30,27 @@ ENCODINGS = {types.PositionEncodingKind.Utf8: "utf-8", types.PositionEncodingKin
              types.PositionEncodingKind.Utf32: "utf-32"}
 
 
+class Sc2Protocol(LanguageServerProtocol):
+    """Two gaps of pygls closed: JSON-RPC lets a request leave `params` out (pygls
+    needs them for custom methods), and a request whose params don't fit its method
+    must still get an answer (pygls only logs it, and the editor would wait forever)."""
+
+    def structure_message(self, data):
+        is_request = isinstance(data, dict) and "method" in data and "id" in data
+        if isinstance(data, dict) and str(data.get("method", "")).startswith("sc2/"):
+            data.setdefault("params", None)
+        try:
+            return super().structure_message(data)
+        except JsonRpcException as exc:
+            if is_request:
+                self._send_response(data["id"], error=types.ResponseError(
+                    exc.code, f"{data['method']}: {exc.message}"))
+            raise
+
+
 class Sc2Server(LanguageServer):
     def __init__(self, settings: Settings | None = None):
-        super().__init__("sc2-lsp", __version__,
+        super().__init__("sc2-lsp", __version__, protocol_cls=Sc2Protocol,
                          text_document_sync_kind=types.TextDocumentSyncKind.Incremental)
         self.session = Session(settings)
         self.pending_message: str | None = None
@@ -91,6 +112,18 @@ def register_lifecycle(server: Sc2Server) -> None:
     @server.feature(types.SHUTDOWN)
     def shutdown(ls: Sc2Server, params) -> None:
         ls.session.shutdown()
+
+    @server.feature(types.EXIT)
+    def exit_(ls: Sc2Server, params) -> None:
+        leave(ls)
+
+
+def leave(ls: Sc2Server) -> None:
+    """Exit the process now (0 after `shutdown`, else 1, as LSP says): a clean
+    interpreter exit would wait for the thread blocked reading stdin, and editors
+    kill servers that linger."""
+    logging.shutdown()
+    os._exit(0 if ls.session.shut_down else 1)
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     async def did_change_configuration(ls: Sc2Server,

@@ -62,6 +62,7 @@ class Session:
         self._worker = ThreadPoolExecutor(1, thread_name_prefix="sc2-model")
         self._cancels: dict[str, threading.Event] = {}
         self._load_id = 0
+        self.shut_down = False
 
     # ------------------------------------------------------------------ model
     def load(self, progress: Callable[[int, str], None]) -> Future:
@@ -146,5 +147,6 @@ class Session:
         }
 
     def shutdown(self) -> None:
+        self.shut_down = True
         self.cancel_all()
         self._worker.shutdown(wait=False, cancel_futures=True)
