@@ -54,6 +54,7 @@ class Sc2Server(LanguageServer):
                          text_document_sync_kind=types.TextDocumentSyncKind.Incremental)
         self.session = Session(settings)
         self.pending_message: str | None = None
+        self.load_task: asyncio.Future | None = None
 
     @property
     def encoding(self) -> str:
@@ -117,17 +118,10 @@ def register_lifecycle(server: Sc2Server) -> None:
     def exit_(ls: Sc2Server, params) -> None:
         leave(ls)
 
-
-def leave(ls: Sc2Server) -> None:
-    """Exit the process now (0 after `shutdown`, else 1, as LSP says): a clean
-    interpreter exit would wait for the thread blocked reading stdin, and editors
-    kill servers that linger."""
-    logging.shutdown()
-    os._exit(0 if ls.session.shut_down else 1)
-
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
-    async def did_change_configuration(ls: Sc2Server,
-                                       params: types.DidChangeConfigurationParams) -> None:
+    def did_change_configuration(ls: Sc2Server,
+                                 params: types.DidChangeConfigurationParams) -> None:
+        """Synchronous, so that messages after this one see the new settings."""
         options = params.settings.get("sc2", params.settings) if isinstance(
             params.settings, dict) else None
         settings, problem = parse_settings(options, Settings())
@@ -135,7 +129,15 @@ def leave(ls: Sc2Server) -> None:
             ls.notify_user(problem)
         apply_log_level(settings)
         if ls.session.apply_settings(settings):
-            await load_model(ls)
+            ls.load_task = asyncio.ensure_future(load_model(ls))  # referenced: not collected
+
+
+def leave(ls: Sc2Server) -> None:
+    """Exit the process now (0 after `shutdown`, else 1, as LSP says): a clean
+    interpreter exit would wait for the thread blocked reading stdin, and editors
+    kill servers that linger."""
+    logging.shutdown()
+    os._exit(0 if ls.session.shut_down else 1)
 
 
 async def load_model(ls: Sc2Server) -> None:
