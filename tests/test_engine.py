@@ -9,10 +9,16 @@ import time
 import pytest
 import torch
 
-from sc2_lsp.engine import (Engine, GenerationRequest, LoadedModel, ModelLoadError, ModelSpec,
-                            TextStop, load_model)
+from sc2_lsp.engine import (
+    Engine,
+    GenerationRequest,
+    LoadedModel,
+    ModelLoadError,
+    ModelSpec,
+    TextStop,
+    load_model,
+)
 from sc2_lsp.engine.kvcache import KVCachePool, common_prefix_length
-
 from tests.conftest import tiny_model
 
 

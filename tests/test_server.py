@@ -19,7 +19,7 @@ from sc2_lsp.bench.lsp_client import as_plain
 from sc2_lsp.completion import CompletionPipeline
 from sc2_lsp.config import Settings
 from sc2_lsp.documents import DocumentStore
-from sc2_lsp.engine import Engine, ModelSpec
+from sc2_lsp.engine import Engine
 
 SERVER = [sys.executable, "-m", "sc2_lsp", "--log-level", "warning", "serve"]
 # One server per client kind for the whole module: tests use their own documents

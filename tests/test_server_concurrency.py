@@ -7,8 +7,8 @@ import asyncio
 
 import pytest
 import pytest_lsp
-from pygls.exceptions import JsonRpcRequestCancelled
 from lsprotocol import types
+from pygls.exceptions import JsonRpcRequestCancelled
 from pytest_lsp import ClientServerConfig, LanguageClient
 
 from tests.conftest import tiny_model
