@@ -262,8 +262,7 @@ def _load_random(name: str, spec: ModelSpec, device: str, quant: str, notes: lis
     dtype = _resolve_dtype(spec.dtype, device, _estimate_params(config))
     report(15, "initialising random weights")
     torch.manual_seed(0)
-    with torch.device("cpu"):
-        model = Starcoder2ForCausalLM(config).to(dtype)
+    model = Starcoder2ForCausalLM._from_config(config, dtype=dtype)  # no fp32 copy first
     if quant == "none":
         return LoadedModel(model.to(device), tokenizer, name, device, dtype, quant, notes)
     with tempfile.TemporaryDirectory(prefix="sc2-random-") as tmp:
