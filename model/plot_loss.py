@@ -25,7 +25,7 @@ def read_rows(path: Path) -> list[dict]:
         return list(csv.DictReader(f))
 
 
-def smooth(values: list[float], weight: float = 0.9) -> list[float]:
+def smooth(values: list[float], weight: float = 0.6) -> list[float]:
     """Exponential moving average, so batch-to-batch noise does not hide the trend."""
     out, avg = [], values[0]
     for v in values:
