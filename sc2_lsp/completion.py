@@ -107,6 +107,13 @@ class CompletionPipeline:
             path=_relative_path(doc, workspace),
             prefix=doc.text[:offset], suffix=doc.text[offset:], snippets=snippets)
 
+    @property
+    def budget_tokens(self) -> int:
+        """The prompt budget, within what the model was trained on when its config says
+        (the embedded model saw 512-token sequences; longer prompts confuse it)."""
+        trained = getattr(self.engine.loaded.model.config, "sc2_trained_context", None)
+        return min(self.settings.context_tokens, trained or self.settings.context_tokens)
+
     def forget(self, uri: str) -> None:
         self._builders.pop(uri, None)
         self.cache.forget(uri)
@@ -115,7 +122,7 @@ class CompletionPipeline:
         if uri not in self._builders:
             s = self.settings
             self._builders[uri] = PromptBuilder(
-                self.engine.tokenizer, budget_tokens=s.context_tokens,
+                self.engine.tokenizer, budget_tokens=self.budget_tokens,
                 suffix_fraction=s.suffix_fraction, fmt=s.prompt_format, heal=s.token_healing)
         return self._builders[uri]
 
