@@ -12,8 +12,9 @@ from tests.conftest import REPO
 def test_prompt_budget_is_capped_at_the_models_trained_context():
     store = DocumentStore()
     source = (REPO / "sc2_lsp" / "engine" / "loading.py").read_text()
-    offset = source.index("\n", source.index("def load_model")) + 1
-    doc = store.open("file:///ws/loading.py", source, "python")
+    text = source[: source.index("\n", source.index("def load_model")) + 1] + "    "
+    offset = len(text)  # 1,800+ tokens of prefix: the cursor opens load_model's body
+    doc = store.open("file:///ws/loading.py", text, "python")
     pipeline = CompletionPipeline(Engine.load(ModelSpec()), Settings(context_tokens=2048), store)
     assert pipeline.budget_tokens == 512
     result = pipeline.complete(doc, offset)
