@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..engine import load_model
+from ..engine import Engine
 from ..engine.loading import resolve_model_name
 from .lsp_client import EditorSession, server_command
 from .naive import NaiveCompleter
@@ -77,8 +77,8 @@ async def replay_all(args: argparse.Namespace, sessions: list[TypingSession]
                                           server_command(Path(tmp) / f"{name}.log"))
                 await _ready(servers[name])
             editors = {name: ServerEditor(editor) for name, editor in servers.items()}
-            editors["naive"] = NaiveEditor(NaiveCompleter(load_model(settings.model_spec()),
-                                                          settings))
+            engine = Engine.load(settings.model_spec())
+            editors["naive"] = NaiveEditor(NaiveCompleter(engine, settings))
             return await _play(editors, sessions, args)
         finally:
             for editor in servers.values():

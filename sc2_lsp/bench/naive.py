@@ -11,23 +11,27 @@ import time
 
 import torch
 
+from ..completion import CompletionPipeline
 from ..config import Settings
-from ..engine import LoadedModel
+from ..documents import DocumentStore
+from ..engine import Engine
 from ..engine.stopping import stop_token_ids
 from ..prompt import CHARS_PER_TOKEN_BOUND, FIM_MIDDLE, FIM_PREFIX, FIM_SUFFIX
 
 
 class NaiveCompleter:
-    def __init__(self, loaded: LoadedModel, settings: Settings):
-        self.model, self.tokenizer = loaded.model, loaded.tokenizer
+    def __init__(self, engine: Engine, settings: Settings):
+        self.model, self.tokenizer = engine.loaded.model, engine.tokenizer
         self.settings = settings
+        # the budget the product uses for this model (capped at its trained context)
+        self.budget = CompletionPipeline(engine, settings, DocumentStore()).budget_tokens
         self.stop_ids = sorted(stop_token_ids(self.tokenizer))
         self.special = [self.tokenizer.convert_tokens_to_ids(t)
                         for t in (FIM_PREFIX, FIM_SUFFIX, FIM_MIDDLE)]
 
     def prompt_ids(self, prefix: str, suffix: str) -> list[int]:
         """<fim_prefix>{prefix tail}<fim_suffix>{suffix head}<fim_middle>, within budget."""
-        budget = self.settings.context_tokens - len(self.special)
+        budget = self.budget - len(self.special)
         chars = budget * CHARS_PER_TOKEN_BOUND  # no need to tokenize a whole long file
         suffix_ids = self._encode(suffix[:chars])[:int(budget * self.settings.suffix_fraction)]
         prefix_ids = self._encode(prefix[-chars:])[-(budget - len(suffix_ids)):]

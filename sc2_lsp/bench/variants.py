@@ -43,7 +43,7 @@ def parse_variants(text: str) -> list[str]:
 
 def completer(name: str, engine: Engine, settings: Settings) -> Completer:
     if name == "naive":
-        naive = NaiveCompleter(engine.loaded, settings)
+        naive = NaiveCompleter(engine, settings)
         return lambda task: naive.complete(task.prefix, task.suffix)
     variant_settings = dataclasses.replace(settings, **SWITCHES.get(name, {}))
     pipeline = CompletionPipeline(engine, variant_settings, DocumentStore())
