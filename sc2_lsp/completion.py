@@ -90,6 +90,7 @@ class CompletionPipeline:
         if self.settings.postprocess:
             text = postprocess(text, prefix=job.prefix, suffix=job.suffix, mode=job.mode,
                                language=job.language)
+            text = without_doubled_indent(text, job.prefix)
         stats = {**generation.stats, **_stats("model", job.mode),
                  "context_tokens": job.prompt.context_tokens,
                  "stop_reason": generation.stop_reason}
@@ -150,6 +151,13 @@ def indent_floor(prefix: str, mode: str) -> int | None:
     if not line.strip():
         return len(line)
     return indentation(line) + (1 if line.rstrip().endswith(BLOCK_OPENERS) else 0)
+
+
+def without_doubled_indent(text: str, prefix: str) -> str:
+    """After the line's indentation, a completion's first line starts at the code:
+    the model sometimes repeats the indentation, which would double it."""
+    line = prefix[prefix.rfind("\n") + 1:]
+    return text.lstrip(" \t") if line and not line.strip() else text
 
 
 def replaced_length(suffix: str, completion: str) -> int:

@@ -19,3 +19,11 @@ def test_prompt_budget_is_capped_at_the_models_trained_context():
     assert pipeline.budget_tokens == 512
     result = pipeline.complete(doc, offset)
     assert result.stats["source"] == "model" and result.stats["prompt_tokens"] <= 512
+
+
+def test_a_single_line_after_indentation_does_not_repeat_it():
+    from sc2_lsp.completion import without_doubled_indent
+    assert without_doubled_indent("    return 1", "def f():\n    ") == "return 1"
+    assert without_doubled_indent("  x", "a = (") == "  x"
+    assert without_doubled_indent("  x\n    y", "def f():\n    ") == "x\n    y"
+    assert without_doubled_indent("\n    y", "def f():\n") == "\n    y"
