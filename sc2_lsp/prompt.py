@@ -7,9 +7,14 @@ Two properties keep the engine's KV cache useful from one keystroke to the next:
 
 * the prefix window is *sticky*: its first line stays put until the budget forces it forward,
   and then it jumps a quarter of the budget at once, so typing only appends tokens;
-* token healing cuts the prefix at the start of its last pre-token (a clean BPE boundary that
-  stays a boundary as the user types on); the cut text is returned as ``healed`` for the engine
-  to force as the first generated tokens.
+* in the PSM formats, what the user is typing on the cursor's line goes *after*
+  ``<fim_middle>``, as the start of the middle: the prefix is cut where that line begins, so
+  the prefix and the suffix (which attends to it) stay the same token for token while the
+  line is typed, and a keystroke prefills a token or two instead of the whole suffix. The cut
+  is sticky for a few lines; it moves on when the middle grows past them;
+* token healing cuts the typed text at the start of its last pre-token (a clean BPE boundary
+  that stays a boundary as the user types on); the cut text is returned as ``healed`` for the
+  engine to force as the first generated tokens.
 
 Every piece of user text is tokenized with special-token strings treated as plain text, so a
 file that mentions ``<file_sep>`` cannot forge prompt structure; ``token_ids`` equals the
@@ -41,6 +46,14 @@ _BOUNDARY = re.compile(r"\S(?=\s)")
 CHARS_PER_TOKEN_BOUND = 16
 """Text examined per token of budget when fitting windows; code averages 3-4 chars a token."""
 
+MIDDLE_MAX_LINES = 8
+"""Lines the typed middle may span before its start moves to the cursor's line (StarCoder2's
+FIM middles, and the embedded model's, are often a few whole lines)."""
+
+MIDDLE_KEY_CHARS = 64
+"""Text before the middle's start (and its first character) remembered to tell that it is
+still the same place."""
+
 
 @dataclass
 class Prompt:
@@ -53,6 +66,7 @@ class Prompt:
     context_tokens: int
     prefix_tokens: int
     suffix_tokens: int
+    middle_tokens: int
     snippets: tuple[Snippet, ...] = ()
 
 
@@ -64,6 +78,16 @@ class _Anchor:
     offset: int
     line: int
     first_line: str
+
+
+@dataclass
+class _MiddleStart:
+    """Where the typed middle starts (``offset`` into the prefix) and the text around it."""
+
+    path: str | None
+    offset: int
+    key_at: int
+    key: str
 
 
 @dataclass
@@ -126,11 +150,14 @@ class PromptBuilder:
         self.suffix_limit = int(budget_tokens * suffix_fraction)
         self.context_limit = int(budget_tokens * context_fraction)
         self.step = max(budget_tokens // 4, 1)
+        self.middle_limit = self.step
         self.fmt = fmt
         self.heal = heal
         self._anchor: _Anchor | None = None
         self._suffix_cache: tuple[str, _Piece] | None = None
+        self._middle_start: _MiddleStart | None = None
         self._prefix_encoder = _IncrementalEncoder(self.encode)
+        self._middle_encoder = _IncrementalEncoder(self.encode)
         self._snippet_ids: LRUCache = LRUCache(maxsize=256)
         self._special = {t: self._tokens.token_to_id(t)
                          for t in (REPO_NAME, FILE_SEP, FIM_PREFIX, FIM_SUFFIX, FIM_MIDDLE)}
@@ -157,36 +184,76 @@ class PromptBuilder:
         chosen = self._select(snippets, self.context_limit - _count(repo)) if repo_level else []
         frame = 4 if repo_level else 3  # <file_sep>? <fim_prefix> <fim_suffix> <fim_middle>
         suffix_piece = self._suffix_window(suffix)
+        cut, middle, healed = self._middle(path, prefix)
         context = sum(1 + len(ids) for _, ids in chosen)
-        capacity = self.budget - frame - len(suffix_piece.ids) - _count(repo) - context
-        window = self._prefix_window(path, lead, prefix, max(capacity, 0))
+        capacity = (self.budget - frame - len(suffix_piece.ids) - len(middle.ids) - _count(repo)
+                    - context)
+        window = self._prefix_window(path, lead, prefix[:cut], max(capacity, 0),
+                                     heal=cut == len(prefix))
+        healed = window.healed or healed
         if repo_level and window.start == 0:  # a small file: spare budget goes to context
             spare = (capacity - len(window.piece.ids)) // self.step * self.step
             chosen = self._select(snippets, context + spare)
-        chosen = _drop_visible(chosen, window.piece.text + window.healed + suffix_piece.text)
+        chosen = _drop_visible(chosen, window.piece.text + middle.text + healed + suffix_piece.text)
         head = repo + [piece for snippet, ids in chosen
                        for piece in (self._special_piece(FILE_SEP),
                                      _Piece(_snippet_text(snippet), ids))]
-        pieces = self._assemble(head, window.piece, suffix_piece, repo_level)
+        pieces = self._assemble(head, window.piece, suffix_piece, middle, repo_level)
         return Prompt(
             text="".join(p.text for p in pieces),
             token_ids=[i for p in pieces for i in p.ids],
-            healed=window.healed,
+            healed=healed,
             prefix_start_line=self._anchor.line,
             context_tokens=_count(head),
             prefix_tokens=len(window.piece.ids),
             suffix_tokens=len(suffix_piece.ids),
+            middle_tokens=len(middle.ids),
             snippets=tuple(snippet for snippet, _ in chosen),
         )
 
-    def _assemble(self, head: list[_Piece], prefix: _Piece, suffix: _Piece,
+    def _assemble(self, head: list[_Piece], prefix: _Piece, suffix: _Piece, middle: _Piece,
                   repo_level: bool) -> list[_Piece]:
         sp = self._special_piece
         if self.fmt == "spm":
             tail = [sp(FIM_PREFIX), sp(FIM_SUFFIX), suffix, sp(FIM_MIDDLE), prefix]
         else:
-            tail = [sp(FIM_PREFIX), prefix, sp(FIM_SUFFIX), suffix, sp(FIM_MIDDLE)]
+            tail = [sp(FIM_PREFIX), prefix, sp(FIM_SUFFIX), suffix, sp(FIM_MIDDLE), middle]
         return [*head, sp(FILE_SEP), *tail] if repo_level else tail
+
+    # ---------------------------------------------------------------------------- middle
+    def _middle(self, path: str | None, prefix: str) -> tuple[int, _Piece, str]:
+        """Where the prefix piece ends, the typed middle's piece and its healed text.
+
+        The middle starts at the cursor's line, cut like token healing cuts an indentation
+        (before the newline) so that it is tokenized as the model saw middles in training,
+        and stays where it is while it spans at most ``MIDDLE_MAX_LINES`` lines and
+        ``middle_limit`` tokens. SPM has none: its prefix comes last and is extended in
+        place anyway."""
+        if self.fmt == "spm":
+            return len(prefix), _Piece("", []), ""
+        cut = self._kept_middle_cut(path, prefix)
+        if cut is None:
+            line = prefix.rfind("\n") + 1
+            indent_end = len(prefix) - len(prefix[line:].lstrip(" \t")) if line else 0
+            cut = self._heal_cut(prefix[:indent_end], 0) if indent_end else 0
+            key_at = max(cut - MIDDLE_KEY_CHARS, 0)
+            self._middle_start = _MiddleStart(path, cut, key_at, prefix[key_at:cut + 1])
+        typed = prefix[cut:]
+        if len(typed) <= self.middle_limit * CHARS_PER_TOKEN_BOUND:
+            heal_at = self._heal_cut(typed, 0) if self.heal and typed else len(typed)
+            piece = _Piece(typed[:heal_at], self._middle_encoder.encode(typed[:heal_at]))
+            if len(piece.ids) <= self.middle_limit:
+                return cut, piece, typed[heal_at:]
+        return len(prefix), _Piece("", []), ""
+
+    def _kept_middle_cut(self, path: str | None, prefix: str) -> int | None:
+        """The middle's start of the last prompt, while its text is unchanged and the middle
+        from it stays within ``MIDDLE_MAX_LINES`` lines."""
+        kept = self._middle_start
+        if (kept is None or kept.path != path or kept.offset > len(prefix)
+                or not prefix.startswith(kept.key, kept.key_at)):
+            return None
+        return kept.offset if prefix.count("\n", kept.offset) <= MIDDLE_MAX_LINES else None
 
     # -------------------------------------------------------------------- context (head)
     def _repo_pieces(self, repo_name: str | None) -> list[_Piece]:
@@ -233,30 +300,31 @@ class PromptBuilder:
         return suffix[:cut]
 
     # ---------------------------------------------------------------------------- prefix
-    def _prefix_window(self, path: str | None, lead: str, prefix: str, capacity: int
-                       ) -> _Window:
+    def _prefix_window(self, path: str | None, lead: str, prefix: str, capacity: int, *,
+                       heal: bool) -> _Window:
         """The prefix window: from the sticky anchor while it fits, else re-anchored so that a
         quarter of the budget is left to type into before the next move."""
         anchor = self._anchor
         if anchor is not None and anchor.path == path and self._anchor_valid(anchor, prefix):
-            window = self._window_at(lead, prefix, anchor.offset)
+            window = self._window_at(lead, prefix, anchor.offset, heal)
             if len(window.piece.ids) <= capacity:
                 return window
         window = None
         if len(prefix) <= capacity * CHARS_PER_TOKEN_BOUND:
-            window = self._window_at(lead, prefix, 0)
+            window = self._window_at(lead, prefix, 0, heal)
         if window is None or len(window.piece.ids) > capacity:
             start = self._fit_tail(lead, prefix, max(capacity - self.step, capacity // 2))
-            window = self._window_at(lead, prefix, start)
+            window = self._window_at(lead, prefix, start, heal)
         line_end = prefix.find("\n", window.start)
         self._anchor = _Anchor(path, window.start, prefix.count("\n", 0, window.start),
                                prefix[window.start:line_end if line_end >= 0 else len(prefix)])
         return window
 
-    def _window_at(self, lead: str, prefix: str, start: int) -> _Window:
+    def _window_at(self, lead: str, prefix: str, start: int, heal: bool) -> _Window:
         """The prefix piece from ``start``, cut back for token healing, and its ids."""
         text = lead + prefix[start:]
-        cut = self._heal_cut(text, len(lead)) if self.heal and len(text) > len(lead) else len(text)
+        heal = heal and self.heal and len(text) > len(lead)
+        cut = self._heal_cut(text, len(lead)) if heal else len(text)
         return _Window(start, _Piece(text[:cut], self._prefix_encoder.encode(text[:cut])),
                        text[cut:])
 

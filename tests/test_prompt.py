@@ -1,4 +1,5 @@
-"""Prompt builder: exact StarCoder2 FIM formats, token budgets, sticky windows, token healing."""
+"""Prompt builder: exact StarCoder2 FIM formats, token budgets, sticky windows, the typed
+middle, token healing."""
 
 from __future__ import annotations
 
@@ -41,12 +42,13 @@ def test_repo_level_psm_exact(tok):
                                       suffix=SUFFIX, snippets=[UTIL])
     assert prompt.text == (
         '<repo_name>ws<file_sep>util.py\ndef parse_header(line: str) -> tuple[str, str]:\n'
-        '    """Split."""\n<file_sep><fim_prefix>app.py\nimport os\n\ndef main():\n    x ='
-        "<fim_suffix>)\n    return x\n<fim_middle>")
+        '    """Split."""\n<file_sep><fim_prefix>app.py\nimport os\n\ndef main():'
+        "<fim_suffix>)\n    return x\n<fim_middle>\n    x =")
     assert prompt.healed == " pars"
     assert prompt.token_ids == ids(tok, prompt.text)
-    assert (prompt.context_tokens, prompt.prefix_tokens, prompt.suffix_tokens) == (28, 14, 5)
-    assert len(prompt.token_ids) == 28 + 14 + 5 + 4
+    assert (prompt.context_tokens, prompt.prefix_tokens, prompt.suffix_tokens,
+            prompt.middle_tokens) == (28, 11, 5, 3)
+    assert len(prompt.token_ids) == 28 + 11 + 5 + 3 + 4
     assert prompt.prefix_start_line == 0
     assert prompt.snippets == (UTIL,)
 
@@ -54,7 +56,8 @@ def test_repo_level_psm_exact(tok):
 def test_file_level_psm_exact_without_healing(tok):
     prompt = PromptBuilder(tok, fmt="file", heal=False).build(
         repo_name="ws", path="app.py", prefix=PREFIX, suffix=SUFFIX, snippets=[UTIL])
-    assert prompt.text == f"<fim_prefix>{PREFIX}<fim_suffix>{SUFFIX}<fim_middle>"
+    assert prompt.text == ("<fim_prefix>import os\n\ndef main():<fim_suffix>)\n    return x\n"
+                           "<fim_middle>\n    x = pars")
     assert prompt.healed == ""
     assert prompt.token_ids == ids(tok, prompt.text)
     assert prompt.context_tokens == 0
@@ -76,15 +79,19 @@ def test_special_token_strings_in_code_stay_plain_text(tok):
 
 
 @pytest.mark.parametrize(
-    ("prefix", "healed"),
-    [("def f(x):\n    ", "\n    "), ("x = foo", " foo"), ("x = foo(", "("), ("x = 1\n", "\n"),
-     ("s = 'é😀", "😀"), ("y = 12", "2")],
+    ("prefix", "head", "healed"),
+    [("def f(x):\n    ", "def f(x):", "\n    "), ("x = 1\n", "x = 1", "\n"),
+     ("if a:\n    x = foo", "if a:", " foo"), ("x = foo(", "", "("), ("s = 'é😀", "", "😀"),
+     ("y = 12", "", "2")],
 )
-def test_token_healing_cuts_at_the_last_pre_token(tok, prefix, healed):
+def test_token_healing_cuts_at_the_last_pre_token(tok, prefix, head, healed):
+    """The prefix ends where the cursor's line begins; the rest of the line, healed, is the
+    start of the middle (on the first line of a file the prefix is empty)."""
     prompt = PromptBuilder(tok, fmt="file").build(repo_name=None, path=None, prefix=prefix,
                                                   suffix="", snippets=[])
     assert prompt.healed == healed
-    assert prompt.text == f"<fim_prefix>{prefix[:len(prefix) - len(healed)]}<fim_suffix><fim_middle>"
+    middle = prefix[len(head):len(prefix) - len(healed)]
+    assert prompt.text == f"<fim_prefix>{head}<fim_suffix><fim_middle>{middle}"
 
 
 def test_healing_never_eats_the_path_line(tok):
@@ -107,10 +114,12 @@ def test_budget_is_honoured_to_the_token_and_windows_cut_at_lines(tok, budget):
     assert prompt.context_tokens <= budget // 4
     lead = "<fim_prefix>textwrap.py\n" if budget > 8 else "<fim_prefix>"  # 8: file-level
     window = prompt.text.split(lead)[1].split("<fim_suffix>")[0]
-    shown = window + prompt.healed
+    middle = prompt.text.split("<fim_middle>")[1]
+    shown = window + middle + prompt.healed
     assert SAMPLE[:at].endswith(shown)
-    assert SAMPLE[:at][-len(shown) - 1] == "\n"  # the window starts at a line start
-    suffix = prompt.text.split("<fim_suffix>")[1].removesuffix("<fim_middle>")
+    if budget >= 200:  # smaller ones do not hold the line before the cursor: cut inside it
+        assert SAMPLE[:at][-len(shown) - 1] == "\n"  # the window starts at a line start
+    suffix = prompt.text.split("<fim_suffix>")[1].split("<fim_middle>")[0]
     assert SAMPLE[at:].startswith(suffix)
     assert suffix.endswith("\n") or budget <= 16  # tiny budgets cut inside the first line
 
@@ -141,18 +150,48 @@ def test_typing_20_characters_shares_every_token_up_to_the_cursor(tok):
     prompts = [builder.build(repo_name="ws", path="textwrap.py",
                              prefix=SAMPLE[:body] + typed[:i], suffix=SAMPLE[body:],
                              snippets=[UTIL]) for i in range(21)]
-    fim_suffix = tok.convert_tokens_to_ids("<fim_suffix>")
     for before, after in pairwise(prompts):
-        up_to_cursor = before.token_ids.index(fim_suffix)
-        assert shared(before.token_ids, after.token_ids) >= up_to_cursor
+        # the prompt only grows: all of the previous one is the start of the next one, so
+        # a keystroke prefills just the tokens it adds
+        assert after.token_ids[:len(before.token_ids)] == before.token_ids
         assert after.prefix_start_line == before.prefix_start_line
-    cuts = [p.token_ids.index(fim_suffix) for p in prompts]
-    assert cuts == [488] * 5 + [489] + [490] * 10 + [491] * 5
-    # while a word is being typed the healed prompt does not change at all
-    assert [shared(a.token_ids, b.token_ids) for a, b in pairwise(prompts)] == (
-        [738] * 4 + [488, 489] + [740] * 9 + [490] + [741] * 4)
+    fim_middle = tok.convert_tokens_to_ids("<fim_middle>")
+    assert {p.token_ids.index(fim_middle) for p in prompts} == {737}
+    assert [p.middle_tokens for p in prompts] == [0] * 5 + [1] + [2] * 10 + [3] * 5
     assert prompts[-1].healed == " tabs"
     assert {p.prefix_start_line for p in prompts} == {377}
+
+
+def test_the_middle_start_stays_for_eight_lines_then_moves_to_the_cursor_line(tok):
+    at = SAMPLE.index("def dedent(text):")
+    body = SAMPLE.index("\n", at) + 1
+    typed = "".join(f"    value_{i} = {i}\n" for i in range(12))
+    builder = PromptBuilder(tok, budget_tokens=1000)
+    fim_middle = tok.convert_tokens_to_ids("<fim_middle>")
+    cuts, added = [], 0
+    previous: list[int] = []
+    for i in range(len(typed) + 1):
+        prompt = builder.build(repo_name="ws", path="textwrap.py", prefix=SAMPLE[:body] + typed[:i],
+                               suffix=SAMPLE[body:], snippets=[])
+        assert prompt.token_ids == ids(tok, prompt.text)
+        cuts.append(prompt.text.index("<fim_middle>"))
+        added += len(prompt.token_ids) - shared(previous, prompt.token_ids)
+        previous = prompt.token_ids
+    # typed lines join the prefix once eight are done, not once per line or keystroke
+    moves = [i for i, (a, b) in enumerate(pairwise(cuts)) if a != b]
+    assert len(moves) == 1 and typed[:moves[0] + 1].count("\n") == 8
+    first, last = builder.build(repo_name="ws", path="textwrap.py", prefix=SAMPLE[:body],
+                                suffix=SAMPLE[body:], snippets=[]), previous
+    assert first.token_ids.index(fim_middle) < last.index(fim_middle)
+    assert added < 2 * len(first.token_ids) + len(ids(tok, typed))
+
+
+def test_an_edit_before_the_middle_start_moves_it(tok):
+    builder = PromptBuilder(tok, fmt="file")
+    builder.build(repo_name=None, path=None, prefix="x = 1\ny = 2\nz = ", suffix="", snippets=[])
+    edited = builder.build(repo_name=None, path=None, prefix="x = 10\ny = 2\nz = ", suffix="",
+                           snippets=[])
+    assert edited.text == "<fim_prefix>x = 10\ny = 2<fim_suffix><fim_middle>\nz ="
 
 
 def test_sticky_window_moves_in_coarse_steps_only_when_forced(tok):
