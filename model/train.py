@@ -459,6 +459,7 @@ def build_model(args, vocab_size: int):
         embedding_dropout=0.0,
         attention_dropout=0.0,
     )
+    config.sc2_trained_context = args.seq_len  # sc2-lsp caps its prompts at this
     torch.manual_seed(args.seed)
     return Starcoder2ForCausalLM(config)
 

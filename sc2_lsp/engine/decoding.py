@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import torch
 
+from .forward import LeanForward
 from .healing import TokenTexts, mask_to
 from .kvcache import CacheEntry
 from .speculation import draft_tokens
@@ -46,9 +47,9 @@ class Decoder:
     """Runs one request against one cache entry; knows nothing of LSP or prompts."""
 
     def __init__(self, model, tokenizer, stop_ids: frozenset[int], texts: TokenTexts):
-        self.model, self.tokenizer = model, tokenizer
+        self.tokenizer = tokenizer
         self.stop_ids, self.texts = stop_ids, texts
-        self.device = next(model.parameters()).device
+        self.forward = LeanForward(model)
         self.vocab = len(tokenizer)
 
     @torch.inference_mode()
@@ -123,11 +124,9 @@ class Decoder:
         return logits
 
     def _forward(self, entry: CacheEntry, ids: list[int], keep: int = 0) -> torch.Tensor:
-        x = torch.tensor([ids], device=self.device)  # [1, n]
-        out = self.model(input_ids=x, past_key_values=entry.cache, use_cache=True,
-                         logits_to_keep=keep or len(ids))
+        logits = self.forward(entry.cache, ids, keep or len(ids))
         entry.tokens.extend(ids)
-        return out.logits[0, :, : self.vocab].float()  # [keep or n, V]
+        return logits[:, : self.vocab].float()  # [keep or n, V]
 
     def _pick(self, logits: torch.Tensor, forced: str, req: GenerationRequest) -> int:
         if forced and (allowed := self.texts.allowed(forced)):

@@ -2,9 +2,9 @@
 
 Consecutive keystrokes produce prompts that share almost all of their tokens,
 so the engine keeps the caches of its last few prompts (with the tokens that
-were generated after them) and prefills only what is new. Caches use plain
-full-attention layers: they can be cropped at any length, also beyond the
-sliding window, and the model's own sliding-window mask keeps attention exact.
+were generated after them) and prefills only what is new. Caches keep every
+position, so they can be cropped at any length, also beyond the sliding window;
+the forward pass's sliding-window mask keeps attention exact.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass, field
 
-from transformers import DynamicCache
+from .forward import KVBuffers
 
 
 def common_prefix_length(a: list[int], b: list[int]) -> int:
@@ -27,15 +27,14 @@ def common_prefix_length(a: list[int], b: list[int]) -> int:
 class CacheEntry:
     """A KV cache and the exact tokens whose keys and values it holds."""
 
-    cache: DynamicCache = field(default_factory=DynamicCache)
+    cache: KVBuffers = field(default_factory=KVBuffers)
     tokens: list[int] = field(default_factory=list)
     stamp: int = 0
 
     def crop_to(self, length: int) -> None:
-        """Drop every position from `length` on (transformers 5: crop takes a negative count)."""
-        extra = len(self.tokens) - length
-        if extra > 0:
-            self.cache.crop(-extra)
+        """Drop every position from `length` on."""
+        if len(self.tokens) > length:
+            self.cache.crop(length)
             del self.tokens[length:]
 
 
