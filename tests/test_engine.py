@@ -18,6 +18,7 @@ from sc2_lsp.engine import (
     TextStop,
     load_model,
 )
+from sc2_lsp.engine.forward import KVBuffers, LeanForward
 from sc2_lsp.engine.kvcache import KVCachePool, common_prefix_length
 from tests.conftest import tiny_model
 
@@ -52,6 +53,21 @@ def test_cached_and_uncached_greedy_agree_token_for_token(tiny_loaded, code_ids)
     # Exact reuse: the common token prefix with the previous prompt; a prompt that is
     # wholly cached re-runs its last token, for the logits of the next one.
     assert reused == [0, 40, 41, 41, 20, 20, 150, 150, 119, 60]
+
+
+@torch.inference_mode()
+def test_lean_forward_gives_transformers_logits_in_pieces_with_crops(tiny_loaded, code_ids):
+    """Prefill, one token, a chunk, a crop back and a chunk past the 64-token window: the
+    logits are transformers' own for the whole sequence at once."""
+    ids = code_ids[:150]
+    reference = tiny_loaded.model(input_ids=torch.tensor([ids])).logits[0]  # [150, V]
+    forward, kv = LeanForward(tiny_loaded.model), KVBuffers()
+    pieces = [forward(kv, ids[:40], 40), forward(kv, ids[40:41], 1),
+              forward(kv, ids[41:100], 59)[:49]]
+    kv.crop(90)
+    pieces.append(forward(kv, ids[90:150], 60))
+    assert kv.length == 150
+    torch.testing.assert_close(torch.cat(pieces), reference, atol=1e-5, rtol=1e-4)
 
 
 def test_speculation_gives_exactly_plain_greedy(tiny_loaded, code_ids):
