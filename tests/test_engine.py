@@ -70,6 +70,20 @@ def test_lean_forward_gives_transformers_logits_in_pieces_with_crops(tiny_loaded
     torch.testing.assert_close(torch.cat(pieces), reference, atol=1e-5, rtol=1e-4)
 
 
+def test_transcript_text_is_the_decoded_text_token_by_token(tokenizer):
+    """Incremental text joins UTF-8 characters split across byte-level tokens."""
+    from sc2_lsp.engine.decoding import _Transcript
+    from sc2_lsp.engine.healing import TokenTexts
+    from sc2_lsp.engine.stopping import stop_token_ids
+
+    ids = tokenizer.encode("s = 'é😀 naïve 中文'\nx = 1", add_special_tokens=False)
+    transcript = _Transcript(TokenTexts(tokenizer, stop_token_ids(tokenizer)).texts,
+                             tokenizer.decode)
+    for n, token in enumerate(ids, 1):
+        transcript.append(token)
+        assert transcript.text == tokenizer.decode(ids[:n])
+
+
 def test_speculation_gives_exactly_plain_greedy(tiny_loaded, code_ids):
     prompt = code_ids[:300]
     plain = Engine(tiny_loaded).generate(GenerationRequest(prompt, 48, speculate=False))

@@ -58,7 +58,7 @@ class Decoder:
         prompt, reused = req.prompt_ids, len(entry.tokens)
         logits = self._prefill(entry, prompt[reused:], req)  # [V], or None if interrupted
         t1 = time.perf_counter()
-        out: list[int] = []
+        out = _Transcript(self.texts.texts, self.tokenizer.decode)
         forced, accepted = req.forced_text, 0
         reason = "" if logits is not None else self._interrupted(req) or "deadline"
         while not reason:
@@ -67,7 +67,7 @@ class Decoder:
             reason = self._extend(out, [token], req) or self._interrupted(req)
             if reason:
                 break
-            drafts = self._drafts(prompt + out, forced, req, len(out))
+            drafts = self._drafts(prompt + out.ids, forced, req, len(out.ids))
             step = self._forward(entry, [token] + drafts)  # [1 + k, V]
             n_ok = _accepted(step, drafts)
             entry.crop_to(len(entry.tokens) - (len(drafts) - n_ok))
@@ -76,31 +76,33 @@ class Decoder:
             logits = step[n_ok]
         t2 = time.perf_counter()
         stats = dict(prompt_tokens=len(prompt), reused_tokens=reused,
-                     prefilled_tokens=len(prompt) - reused, generated_tokens=len(out),
+                     prefilled_tokens=len(prompt) - reused, generated_tokens=len(out.ids),
                      draft_accepted_tokens=accepted, prefill_ms=round((t1 - t0) * 1e3, 2),
                      decode_ms=round((t2 - t1) * 1e3, 2), total_ms=round((t2 - t0) * 1e3, 2))
-        return Generation(self._final_text(out, req), out, reason, stats)
+        return Generation(self._final_text(out, req), out.ids, reason, stats)
 
-    def _extend(self, out: list[int], tokens: list[int], req: GenerationRequest) -> str:
+    def _extend(self, out: _Transcript, tokens: list[int], req: GenerationRequest) -> str:
         """Append tokens up to a stop; the stop reason, or "" to go on."""
         for token in tokens:
             if token in self.stop_ids:
                 return "eos"
             out.append(token)
-            if len(out) >= req.max_new_tokens:
+            if len(out.ids) >= req.max_new_tokens:
                 return "max-tokens"
         if tokens and req.stop.cut(self._body(out, req)) is not None:
             return "stop-text"
         return ""
 
-    def _body(self, out: list[int], req: GenerationRequest) -> str:
+    @staticmethod
+    def _body(out: _Transcript, req: GenerationRequest) -> str:
         """The text after the healed part ("" while that part is still being re-typed)."""
-        text = self.tokenizer.decode(out)
+        text = out.text
         return text[len(req.forced_text):] if text.startswith(req.forced_text) else ""
 
-    def _final_text(self, out: list[int], req: GenerationRequest) -> str:
+    @staticmethod
+    def _final_text(out: _Transcript, req: GenerationRequest) -> str:
         """The completion after the healed text, cut by the stop rule ("" if healing failed)."""
-        text = self.tokenizer.decode(out)
+        text = out.text
         if not text.startswith(req.forced_text):
             return ""
         body = text[len(req.forced_text):]
@@ -147,6 +149,28 @@ class Decoder:
         if req.deadline is not None and time.monotonic() > req.deadline:
             return "deadline"
         return ""
+
+
+class _Transcript:
+    """Generated tokens and their text, extended a token's text at a time: decoding the
+    whole output at every step, for the stop rules, cost more than a small model's step.
+    A token holding part of a UTF-8 character (its text has U+FFFD) and the one after it
+    are decoded with everything before them, so bytes split across tokens join up."""
+
+    def __init__(self, texts: list[str], decode) -> None:
+        self.ids: list[int] = []
+        self.text = ""
+        self._texts, self._decode = texts, decode
+        self._partial = False
+
+    def append(self, token: int) -> None:
+        self.ids.append(token)
+        piece = self._texts[token]
+        if self._partial or "\ufffd" in piece:
+            self.text = self._decode(self.ids)
+            self._partial = "\ufffd" in piece
+        else:
+            self.text += piece
 
 
 def _accepted(step: torch.Tensor, drafts: list[int]) -> int:
