@@ -124,7 +124,8 @@ class CompletionPipeline:
             s = self.settings
             self._builders[uri] = PromptBuilder(
                 self.engine.tokenizer, budget_tokens=self.budget_tokens,
-                suffix_fraction=s.suffix_fraction, fmt=s.prompt_format, heal=s.token_healing)
+                suffix_fraction=s.suffix_fraction, fmt=s.prompt_format, heal=s.token_healing,
+                middle_lines=s.middle_lines)
         return self._builders[uri]
 
     def _request(self, job: Job, cancel: threading.Event | None) -> GenerationRequest:

@@ -23,6 +23,7 @@ CHOICES = {
 RANGES = {
     "context_tokens": (64, 4096),
     "suffix_fraction": (0.0, 0.9),
+    "middle_lines": (0, 8),
     "max_new_tokens": (1, 512),
     "temperature": (0.0, 2.0),
     "cache_size": (0, 100_000),
@@ -46,6 +47,7 @@ class Settings:
     threads: int = 0  # CPU threads; 0: one for small models, else all cores
     context_tokens: int = 2048
     suffix_fraction: float = 0.25
+    middle_lines: int = 0  # lines above the cursor's that start the middle (PSM)
     max_new_tokens: int = 64
     multiline: str = "auto"
     temperature: float = 0.0

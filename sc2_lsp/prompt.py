@@ -142,7 +142,8 @@ class PromptBuilder:
     """Builds prompts for one document; keep one per document so the window stays sticky."""
 
     def __init__(self, tokenizer, *, budget_tokens: int = 2048, suffix_fraction: float = 0.25,
-                 fmt: str = "repo", heal: bool = True, context_fraction: float = 0.25) -> None:
+                 fmt: str = "repo", heal: bool = True, context_fraction: float = 0.25,
+                 middle_lines: int = 0) -> None:
         if fmt not in FORMATS:
             raise ValueError(f"prompt format must be one of {FORMATS}, not {fmt!r}")
         self._tokens = _plain_text_tokenizer(tokenizer)
@@ -151,6 +152,7 @@ class PromptBuilder:
         self.context_limit = int(budget_tokens * context_fraction)
         self.step = max(budget_tokens // 4, 1)
         self.middle_limit = self.step
+        self.middle_lines = min(max(middle_lines, 0), MIDDLE_MAX_LINES - 1)
         self.fmt = fmt
         self.heal = heal
         self._anchor: _Anchor | None = None
@@ -224,9 +226,11 @@ class PromptBuilder:
     def _middle(self, path: str | None, prefix: str) -> tuple[int, _Piece, str]:
         """Where the prefix piece ends, the typed middle's piece and its healed text.
 
-        The middle starts at the cursor's line, cut like token healing cuts an indentation
-        (before the newline) so that it is tokenized as the model saw middles in training,
-        and stays where it is while it spans at most ``MIDDLE_MAX_LINES`` lines and
+        The middle starts at the cursor's line (or ``middle_lines`` lines above it, so that a
+        small model, which leans on the text just before it, sees those lines right before
+        where it generates), cut like token healing cuts an indentation (before the
+        newline) so that it is tokenized as the model saw middles in training, and stays
+        where it is while it spans at most ``MIDDLE_MAX_LINES`` lines and
         ``middle_limit`` tokens. SPM has none: its prefix comes last and is extended in
         place anyway."""
         if self.fmt == "spm":
@@ -234,6 +238,8 @@ class PromptBuilder:
         cut = self._kept_middle_cut(path, prefix)
         if cut is None:
             line = prefix.rfind("\n") + 1
+            for _ in range(self.middle_lines):
+                line = prefix.rfind("\n", 0, max(line - 1, 0)) + 1 if line else 0
             indent_end = len(prefix) - len(prefix[line:].lstrip(" \t")) if line else 0
             cut = self._heal_cut(prefix[:indent_end], 0) if indent_end else 0
             key_at = max(cut - MIDDLE_KEY_CHARS, 0)

@@ -230,3 +230,13 @@ def test_small_file_gives_its_spare_budget_to_context_in_whole_steps(tok):
     # snippets once the file has grown by a whole step, not token by token
     assert [p.context_tokens for p in prompts] == [308] * 6 + [252] * 4
     assert [len(p.snippets) for p in prompts] == [12] * 6 + [10] * 4
+
+
+def test_middle_lines_start_the_middle_lines_above_the_cursor(tok):
+    prefix = "import os\n\ndef main():\n    a = 1\n    b = 2\n    c = "
+    prompt = PromptBuilder(tok, fmt="file", middle_lines=2).build(
+        repo_name=None, path=None, prefix=prefix, suffix="\n    return c\n", snippets=[])
+    assert prompt.text == ("<fim_prefix>import os\n\ndef main():<fim_suffix>\n    return c\n"
+                           "<fim_middle>\n    a = 1\n    b = 2\n    c =")
+    assert prompt.healed == " "
+    assert prompt.token_ids == ids(tok, prompt.text)
