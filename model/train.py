@@ -460,6 +460,8 @@ def build_model(args, vocab_size: int):
         attention_dropout=0.0,
     )
     config.sc2_trained_context = args.seq_len  # sc2-lsp caps its prompts at this
+    # ... and opens the middle this many lines above the cursor's (see the model card)
+    config.sc2_middle_lines = 3
     torch.manual_seed(args.seed)
     return Starcoder2ForCausalLM(config)
 

@@ -115,6 +115,14 @@ class CompletionPipeline:
         trained = getattr(self.engine.loaded.model.config, "sc2_trained_context", None)
         return min(self.settings.context_tokens, trained or self.settings.context_tokens)
 
+    @property
+    def middle_lines(self) -> int:
+        """Lines above the cursor's that open the middle: the setting, else the model's
+        preference from its config (a small model leans on the text just before it)."""
+        if self.settings.middle_lines is not None:
+            return self.settings.middle_lines
+        return int(getattr(self.engine.loaded.model.config, "sc2_middle_lines", 0) or 0)
+
     def forget(self, uri: str) -> None:
         self._builders.pop(uri, None)
         self.cache.forget(uri)
@@ -125,7 +133,7 @@ class CompletionPipeline:
             self._builders[uri] = PromptBuilder(
                 self.engine.tokenizer, budget_tokens=self.budget_tokens,
                 suffix_fraction=s.suffix_fraction, fmt=s.prompt_format, heal=s.token_healing,
-                middle_lines=s.middle_lines)
+                middle_lines=self.middle_lines)
         return self._builders[uri]
 
     def _request(self, job: Job, cancel: threading.Event | None) -> GenerationRequest:

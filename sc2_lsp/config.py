@@ -23,7 +23,7 @@ CHOICES = {
 RANGES = {
     "context_tokens": (64, 4096),
     "suffix_fraction": (0.0, 0.9),
-    "middle_lines": (0, 8),
+    "middle_lines": (0, 7),
     "max_new_tokens": (1, 512),
     "temperature": (0.0, 2.0),
     "cache_size": (0, 100_000),
@@ -47,7 +47,7 @@ class Settings:
     threads: int = 0  # CPU threads; 0: one for small models, else all cores
     context_tokens: int = 2048
     suffix_fraction: float = 0.25
-    middle_lines: int = 0  # lines above the cursor's that start the middle (PSM)
+    middle_lines: int | None = None  # lines above the cursor's opening the middle; None: the model's
     max_new_tokens: int = 64
     multiline: str = "auto"
     temperature: float = 0.0
@@ -105,10 +105,10 @@ def _snake(key: str) -> str:
 
 
 def _coerce(name: str, annotation: str, value: Any) -> Any:
-    if annotation == "str | None":
+    if annotation in ("str | None", "int | None"):
         if value is None or value == "":
             return None
-        annotation = "str"
+        annotation = annotation.removesuffix(" | None")
     if annotation == "bool":
         if not isinstance(value, bool):
             raise ValueError(f"expected true or false, got {value!r}")

@@ -21,6 +21,19 @@ def test_prompt_budget_is_capped_at_the_models_trained_context():
     assert result.stats["source"] == "model" and result.stats["prompt_tokens"] <= 512
 
 
+def test_the_middle_opens_where_the_model_prefers_unless_set():
+    """The embedded model's config asks for 3 lines in the middle; a setting overrides it."""
+    store = DocumentStore()
+    text = "def f(a):\n    b = a + 1\n    c = b * 2\n    d = c - 3\n    return "
+    doc = store.open("file:///ws/f.py", text, "python")
+    engine = Engine.load(ModelSpec())
+    for settings, middle in ((Settings(), "\n    b = a + 1\n    c = b * 2\n    d = c - 3"),
+                             (Settings(middle_lines=0), "")):
+        prompt = CompletionPipeline(engine, settings, store).prompt_for(doc, len(text), None)
+        assert prompt.text.endswith(f"<fim_middle>{middle}\n    return")
+        assert prompt.healed == " "
+
+
 def test_a_single_line_after_indentation_does_not_repeat_it():
     from sc2_lsp.completion import without_doubled_indent
     assert without_doubled_indent("    return 1", "def f():\n    ") == "return 1"
