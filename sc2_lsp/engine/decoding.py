@@ -16,7 +16,7 @@ import torch
 from .forward import LeanForward
 from .healing import TokenTexts, mask_to
 from .kvcache import CacheEntry
-from .speculation import draft_tokens
+from .speculation import DraftLookup
 from .stopping import TextStop
 
 PREFILL_CHUNK = 512  # positions per prefill pass: bounds memory, lets a cancel in between
@@ -59,6 +59,7 @@ class Decoder:
         logits = self._prefill(entry, prompt[reused:], req)  # [V], or None if interrupted
         t1 = time.perf_counter()
         out = _Transcript(self.texts.texts, self.tokenizer.decode)
+        lookup = DraftLookup(prompt)
         forced, accepted = req.forced_text, 0
         reason = "" if logits is not None else self._interrupted(req) or "deadline"
         while not reason:
@@ -67,7 +68,7 @@ class Decoder:
             reason = self._extend(out, [token], req) or self._interrupted(req)
             if reason:
                 break
-            drafts = self._drafts(prompt + out.ids, forced, req, len(out.ids))
+            drafts = self._drafts(lookup, out.ids, forced, req)
             step = self._forward(entry, [token] + drafts)  # [1 + k, V]
             n_ok = _accepted(step, drafts)
             entry.crop_to(len(entry.tokens) - (len(drafts) - n_ok))
@@ -110,11 +111,11 @@ class Decoder:
         return body if cut is None else cut
 
     @staticmethod
-    def _drafts(history: list[int], forced: str, req: GenerationRequest, produced: int
+    def _drafts(lookup: DraftLookup, out: list[int], forced: str, req: GenerationRequest
                 ) -> list[int]:
         if forced or not req.speculate or req.temperature > 0:
             return []
-        return draft_tokens(history, req.max_new_tokens - produced)
+        return lookup.draft(out, req.max_new_tokens - len(out))
 
     def _prefill(self, entry: CacheEntry, new: list[int], req: GenerationRequest):
         """Run the new prompt tokens in chunks; the last position's logits, or None if stopped."""
