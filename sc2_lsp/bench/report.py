@@ -11,8 +11,11 @@ from tqdm import tqdm
 
 
 def progress(iterable: Iterable, total: int | None = None, desc: str = "") -> tqdm:
-    return tqdm(iterable, total=total, desc=desc, file=sys.stderr, dynamic_ncols=True,
-                disable=None)
+    """A progress bar on stderr. Written to a log file too (a long bench run in the
+    background is where progress matters most), there as an ASCII line every 10 s."""
+    tty = sys.stderr.isatty()
+    return tqdm(iterable, total=total, desc=desc, file=sys.stderr, dynamic_ncols=tty,
+                ascii=not tty, mininterval=0.1 if tty else 10.0)
 
 
 def write_outputs(out_dir: str | Path, name: str, data: dict, markdown: str) -> Path:
