@@ -59,7 +59,7 @@ class Decoder:
         logits = self._prefill(entry, prompt[reused:], req)  # [V], or None if interrupted
         t1 = time.perf_counter()
         out = _Transcript(self.texts.texts, self.tokenizer.decode)
-        lookup = DraftLookup(prompt)
+        lookup = DraftLookup(prompt) if req.speculate and req.temperature <= 0 else None
         forced, accepted = req.forced_text, 0
         reason = "" if logits is not None else self._interrupted(req) or "deadline"
         while not reason:
@@ -111,9 +111,10 @@ class Decoder:
         return body if cut is None else cut
 
     @staticmethod
-    def _drafts(lookup: DraftLookup, out: list[int], forced: str, req: GenerationRequest
-                ) -> list[int]:
-        if forced or not req.speculate or req.temperature > 0:
+    def _drafts(lookup: DraftLookup | None, out: list[int], forced: str,
+                req: GenerationRequest) -> list[int]:
+        """Drafts to verify with the next token: none while healing or when sampling."""
+        if lookup is None or forced:
             return []
         return lookup.draft(out, req.max_new_tokens - len(out))
 
