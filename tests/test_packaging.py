@@ -38,3 +38,18 @@ def test_default_model_from_an_installed_wheel(tmp_path):
                               "PATH": "/usr/bin:/bin"})
     path, _ = out.stdout.split()
     assert path == str(site / "sc2_lsp" / "_model")
+
+
+def test_default_model_offline_completes_fibonacci_with_code_that_parses(tmp_path):
+    import ast
+    import json
+
+    source = "def fibonacci(n):\n"
+    (tmp_path / "fib.py").write_text(source)
+    out = subprocess.run([sys.executable, "-m", "sc2_lsp", "complete", str(tmp_path / "fib.py"),
+                          "--line", "0", "--character", "17", "--json"],
+                         capture_output=True, text=True, check=True, cwd=REPO,
+                         env={"HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin"})
+    answer = json.loads(out.stdout)
+    assert answer["stats"]["source"] == "model" and answer["text"].strip()
+    ast.parse(source[:17] + answer["text"] + source[17:])  # raises if it does not parse
