@@ -276,20 +276,47 @@ class PromptBuilder:
         return [self._special_piece(REPO_NAME), _Piece(repo_name, self.encode(repo_name))]
 
     def _select(self, snippets: list[Snippet], limit: int) -> list[tuple[Snippet, list[int]]]:
-        """Snippets in the given (stable) order that fit ``limit`` tokens, with their ids.
+        """Snippets that fit ``limit`` tokens, with their ids, in the given (stable) order.
 
-        The limit is the context share of the budget, plus, when the whole file fits, the
-        budget it leaves unused, rounded down to whole steps so that it changes (and the
-        prompt with it) only once per step of typing, like the sticky window."""
-        chosen, used = [], 0
-        for snippet in snippets:
-            ids = self._snippet_ids.get(snippet)
-            if ids is None:
-                ids = self._snippet_ids[snippet] = self.encode(_snippet_text(snippet))
-            if used + 1 + len(ids) <= limit:
-                chosen.append((snippet, ids))
-                used += 1 + len(ids)
-        return chosen
+        The budget goes by priority (a snippet's ``priority``, lower first): a snippet that
+        does not fit whole is trimmed line by line (its first line always kept) to what is
+        left, then lower-priority ones get the rest. The limit is the context share of the
+        budget, plus, when the whole file fits, the budget it leaves unused, rounded down to
+        whole steps so that it changes (and the prompt with it) only once per step of
+        typing, like the sticky window."""
+        picked: dict[int, tuple[Snippet, list[int]]] = {}
+        used = 0
+        for index in sorted(range(len(snippets)), key=lambda i: snippets[i].priority):
+            fitted = self._fit(snippets[index], limit - used - 1)
+            if fitted is not None:
+                picked[index] = fitted
+                used += 1 + len(fitted[1])
+        return [picked[index] for index in sorted(picked)]
+
+    def _fit(self, snippet: Snippet, room: int) -> tuple[Snippet, list[int]] | None:
+        """The snippet whole if it fits ``room`` tokens, else its longest trimmed version
+        that does (found by bisection), else None."""
+        ids = self._ids(snippet)
+        if len(ids) <= room:
+            return snippet, ids
+        if snippet.parts is None:
+            return None
+        best, lo, hi = None, 1, len(snippet.parts[1]) - 1
+        while lo <= hi:
+            keep = (lo + hi) // 2
+            trimmed = snippet.trimmed(keep)
+            trimmed_ids = self._ids(trimmed)
+            if len(trimmed_ids) <= room:
+                best, lo = (trimmed, trimmed_ids), keep + 1
+            else:
+                hi = keep - 1
+        return best
+
+    def _ids(self, snippet: Snippet) -> list[int]:
+        ids = self._snippet_ids.get(snippet)
+        if ids is None:
+            ids = self._snippet_ids[snippet] = self.encode(_snippet_text(snippet))
+        return ids
 
     # ---------------------------------------------------------------------------- suffix
     def _suffix_window(self, suffix: str) -> _Piece:

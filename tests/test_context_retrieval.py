@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from transformers import AutoTokenizer
 
-from sc2_lsp.context.retrieval import Snippet, gather_snippets
-from sc2_lsp.context.workspace import FILES
+from sc2_lsp.context.retrieval import ContextRetriever, Snippet
+from sc2_lsp.context.workspace import FileCache
 from sc2_lsp.documents import DocumentStore
 from sc2_lsp.prompt import PromptBuilder
 
@@ -22,6 +22,15 @@ PARSE_HEADER = (
     '    >>> parse_header("Content-Type: text/plain")\n'
     "    ('Content-Type', 'text/plain')\n"
     '    """')
+
+
+_RETRIEVERS: dict[int, ContextRetriever] = {}
+
+
+def gather_snippets(doc, offset, store, workspace, **options):
+    """Snippets from the retriever of ``store`` (one per store, like one per pipeline)."""
+    retriever = _RETRIEVERS.setdefault(id(store), ContextRetriever(store))
+    return retriever.snippets(doc, offset, workspace, **options)
 
 
 def open_doc(store: DocumentStore, path: Path, language: str, text: str | None = None):
@@ -152,6 +161,7 @@ def test_max_chars_bounds_the_snippets():
 
 
 def test_workspace_parses_are_cached_by_mtime(tmp_path):
+    FILES = FileCache()
     path = tmp_path / "m.py"
     path.write_text("def a():\n    pass\n")
     first = FILES.parse(path)
@@ -166,7 +176,7 @@ def test_workspace_parses_are_cached_by_mtime(tmp_path):
 def test_huge_or_binary_workspace_files_are_skipped(tmp_path, name):
     path = tmp_path / name
     path.write_bytes(b"x = 1\n" * 200_000 if name == "big.py" else b"x = 1\x00\n")
-    assert FILES.parse(path) is None
+    assert FileCache().parse(path) is None
 
 
 def test_module_import_attribute_resolves_the_definition():
