@@ -46,6 +46,9 @@ _BOUNDARY = re.compile(r"\S(?=\s)")
 CHARS_PER_TOKEN_BOUND = 16
 """Text examined per token of budget when fitting windows; code averages 3-4 chars a token."""
 
+TRIMMABLE_SHARE = 3
+"""A trimmable snippet (skeleton, outline) gets at most 1/this of the context budget."""
+
 MIDDLE_MAX_LINES = 8
 """Lines the typed middle may span before its start moves to the cursor's line (StarCoder2's
 FIM middles, and the embedded model's, are often a few whole lines)."""
@@ -146,7 +149,7 @@ class PromptBuilder:
     """Builds prompts for one document; keep one per document so the window stays sticky."""
 
     def __init__(self, tokenizer, *, budget_tokens: int = 2048, suffix_fraction: float = 0.25,
-                 fmt: str = "repo", heal: bool = True, context_fraction: float = 0.25,
+                 fmt: str = "repo", heal: bool = True, context_fraction: float = 0.375,
                  middle_lines: int = 0) -> None:
         if fmt not in FORMATS:
             raise ValueError(f"prompt format must be one of {FORMATS}, not {fmt!r}")
@@ -287,7 +290,10 @@ class PromptBuilder:
         picked: dict[int, tuple[Snippet, list[int]]] = {}
         used = 0
         for index in sorted(range(len(snippets)), key=lambda i: snippets[i].priority):
-            fitted = self._fit(snippets[index], limit - used - 1)
+            room = limit - used - 1
+            if snippets[index].parts is not None:  # a long skeleton leaves room for others
+                room = min(room, max(limit // TRIMMABLE_SHARE, 1))
+            fitted = self._fit(snippets[index], room)
             if fitted is not None:
                 picked[index] = fitted
                 used += 1 + len(fitted[1])
@@ -301,7 +307,7 @@ class PromptBuilder:
             return snippet, ids
         if snippet.parts is None:
             return None
-        best, lo, hi = None, 1, len(snippet.parts[1]) - 1
+        best, lo, hi = None, 1, len(snippet.parts[1]) - 1  # the head and 1+ lines
         while lo <= hi:
             keep = (lo + hi) // 2
             trimmed = snippet.trimmed(keep)

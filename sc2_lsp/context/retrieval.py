@@ -13,6 +13,7 @@ prefix, and with it the engine's KV cache, survives.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import os
 import re
@@ -69,11 +70,16 @@ class Snippet:
                                                            repr=False)
     priority: int = field(default=0, compare=False, repr=False)
     origin: tuple = field(default=(), compare=False, repr=False)
+    keep_first: tuple[int, ...] = field(default=(), compare=False, repr=False)
+    """Which droppable lines to keep first when trimming (default: in order)."""
 
     def trimmed(self, keep: int) -> Snippet:
-        """The head, the first ``keep`` droppable lines and the tail."""
+        """The head, ``keep`` droppable lines (``keep_first`` first, in their own order) and
+        the tail."""
         head, lines, tail = self.parts
-        text = "\n".join([head, *lines[:keep], *([tail] if tail else [])])
+        ranked = [*dict.fromkeys([*self.keep_first, *range(len(lines))])][:keep]
+        text = "\n".join([*([head] if head else []), *(lines[i] for i in sorted(ranked)),
+                          *([tail] if tail else [])])
         return Snippet(self.path, text, None, self.priority, self.origin)
 
 
@@ -119,8 +125,8 @@ class ContextRetriever:
                 continue
             texts.add(snippet.text)
             used += len(snippet.text)
-            chosen.append((self._first_seen.rank(candidate.key), Snippet(
-                snippet.path, snippet.text, snippet.parts, priority, snippet.origin)))
+            chosen.append((self._first_seen.rank(candidate.key),
+                           dataclasses.replace(snippet, priority=priority)))
         return [snippet for _, snippet in sorted(chosen, key=lambda pair: pair[0])]
 
     def _candidates(self, doc: Document, offset: int, root: Path | None
@@ -132,9 +138,9 @@ class ContextRetriever:
         yield from imports.definitions(imports.near)
         yield from self._bases(doc, offset, root, imports)
         yield from self._class_skeleton(doc, offset, root)
-        yield from imports.definitions(imports.unused)
-        yield from self._module_outline(doc, offset, root)
         yield from imports.neighbours()
+        yield from self._module_outline(doc, offset, root)
+        yield from imports.definitions(imports.unused)
         yield from imports.definitions(imports.far)
         yield from self._recent_edits(doc, root)
 
@@ -293,23 +299,30 @@ class _Imports:
 
     def neighbours(self) -> Iterator[_Candidate]:
         """Outlines of the imported workspace modules: every top-level definition, so that a
-        name not imported yet is there too. Modules whose names are used nearest go first."""
-        seen: set[Path] = set()
-        ordered = [name for name, _ in self.near + self.unused + self.far]
-        for name in dict.fromkeys(ordered):
+        name not imported yet is there too, the imported names kept first when trimmed.
+        Modules whose names are used nearest go first."""
+        modules: dict[Path, list[str]] = {}
+        for name, attr in [*self.near, *self.unused, *self.far]:
             imp = self.by_local[name]
-            module = imp if imp.name is None else Import(imp.local, imp.module, imp.level, None)
-            path = resolve(module, self.importer, self.retriever.roots(self.root,
-                                                                       self.importer))
-            if path is None or path in seen or len(seen) >= MAX_NEIGHBOURS:
-                continue
-            seen.add(path)
+            found = self.resolve_name(name, attr)  # the defining file, past re-exports
+            if found is not None:
+                path, symbol = found[0], found[1].name
+            else:
+                module = Import(imp.local, imp.module, imp.level, None)
+                path = resolve(module if imp.name else imp, self.importer,
+                               self.retriever.roots(self.root, self.importer))
+                symbol = imp.name or ""
+            if path is not None and (path in modules or len(modules) < MAX_NEIGHBOURS):
+                modules.setdefault(path, []).append(symbol)
+        for path, names in modules.items():
             definitions, _, version = self.retriever.parsed(path)
-            stubs = tuple(dict.fromkeys(d.stub for d in definitions.values()))
+            stubs = list(dict.fromkeys(d.stub for d in definitions.values()))
             if stubs:
                 rel = _relative(path, self.root)
-                yield _Candidate(("outline", str(path)),
-                                 _outline_snippet(rel, stubs, (rel, version)))
+                wanted = [stubs.index(definitions[n].stub) for n in names if n in definitions]
+                yield _Candidate(("outline", str(path)), dataclasses.replace(
+                    _outline_snippet(rel, tuple(stubs), (rel, version)),
+                    keep_first=tuple(dict.fromkeys(wanted))))
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -359,9 +372,9 @@ def _definition_candidate(found: tuple[Path, Definition, tuple], root: Path) -> 
 
 
 def _outline_snippet(path: str, stubs: tuple[str, ...], origin: tuple) -> Snippet:
-    """An outline of one line per definition, trimmable down to its first line."""
-    return Snippet(path, "\n".join(stubs), (stubs[0], stubs[1:], "") if len(stubs) > 1
-                   else None, origin=origin)
+    """An outline of one line per definition, trimmable down to one line."""
+    return Snippet(path, "\n".join(stubs), ("", stubs, "") if len(stubs) > 1 else None,
+                   origin=origin)
 
 
 def _base_names(cls, source: bytes) -> list[str]:
