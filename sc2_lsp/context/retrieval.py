@@ -205,6 +205,7 @@ class ContextRetriever:
             else:
                 found = imports.resolve_name(base, None)
             if found is not None and found[0] is not None:
+                imports.shown.add((found[0], found[1].start_line))
                 yield _definition_candidate(found, root)
 
     def _definitions_of_doc(self, doc: Document) -> dict[str, Definition]:
@@ -235,10 +236,11 @@ class ContextRetriever:
                         ) -> Iterator[_Candidate]:
         """Signatures (and module-level assignments) of the current module that lie far
         from the cursor; also when the cursor is inside a class."""
-        source, line = doc.source, doc.line_of(offset)
+        source, line, byte = doc.source, doc.line_of(offset), doc.byte_offset(offset)
         far = [n for n in top_level(doc.tree.root_node)
-               if abs(n.start_point[0] - line) >= FAR_LINES and names_of(n, source) not in ([], ["__all__"])
-               and "import" not in n.type]
+               if abs(n.start_point[0] - line) >= FAR_LINES and "import" not in n.type
+               and not n.start_byte <= byte <= n.end_byte
+               and names_of(n, source) not in ([], ["__all__"])]
         if far:
             path = _relative(Path(doc.path), root) if doc.path else doc.uri
             stubs = tuple(stub(node, source) for node in far)
@@ -273,11 +275,15 @@ class _Imports:
                           if imp.local != WILDCARD}
                          if root is not None and self.importer is not None else {})
         self.near, self.far, self.unused = _rank_uses(doc, offset, self.by_local)
+        self.shown: set[tuple[Path, int]] = set()
+        """Definitions offered already: outlines leave out those offered whole, and the
+        definitions of imported names not used near the cursor those of the outlines."""
 
     def definitions(self, names: list[tuple[str, str | None]]) -> Iterator[_Candidate]:
         for name, attr in names:
             found = self.resolve_name(name, attr)
-            if found is not None:
+            if found is not None and (found[0], found[1].start_line) not in self.shown:
+                self.shown.add((found[0], found[1].start_line))
                 yield _definition_candidate(found, self.root)
 
     def resolve_name(self, name: str, attr: str | None
@@ -316,10 +322,13 @@ class _Imports:
                 modules.setdefault(path, []).append(symbol)
         for path, names in modules.items():
             definitions, _, version = self.retriever.parsed(path)
-            stubs = list(dict.fromkeys(d.stub for d in definitions.values()))
+            stubs = list(dict.fromkeys(d.stub for d in definitions.values()
+                                       if (path, d.start_line) not in self.shown))
+            self.shown.update((path, d.start_line) for d in definitions.values())
             if stubs:
                 rel = _relative(path, self.root)
-                wanted = [stubs.index(definitions[n].stub) for n in names if n in definitions]
+                wanted = [stubs.index(definitions[n].stub) for n in names
+                          if n in definitions and definitions[n].stub in stubs]
                 yield _Candidate(("outline", str(path)), dataclasses.replace(
                     _outline_snippet(rel, tuple(stubs), (rel, version)),
                     keep_first=tuple(dict.fromkeys(wanted))))
