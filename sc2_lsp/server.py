@@ -21,6 +21,7 @@ from pygls.protocol import LanguageServerProtocol
 
 from . import __version__
 from .completion import Completion
+from .completion_items import completion_item, insert_replace_supported, typed_word
 from .config import Settings, parse_settings
 from .documents import text_units
 from .session import Session
@@ -208,6 +209,12 @@ def register_documents(server: Sc2Server) -> None:
 
 
 # ---------------------------------------------------------------------- completion
+# Non-empty on purpose: ALE takes `completionProvider: {}` for "no completion". The
+# characters are where code continues; after them there is no word for clients to filter.
+COMPLETION_OPTIONS = types.CompletionOptions(trigger_characters=[".", "(", "[", "{", ","],
+                                             resolve_provider=False)
+
+
 def register_completion(server: Sc2Server) -> None:
     @server.feature(types.TEXT_DOCUMENT_INLINE_COMPLETION, types.InlineCompletionOptions())
     async def inline_completion(ls: Sc2Server, params: types.InlineCompletionParams
@@ -219,20 +226,20 @@ def register_completion(server: Sc2Server) -> None:
                                           range=_range(params.position, completion, ls))
         return types.InlineCompletionList(items=[item])
 
-    @server.feature(types.TEXT_DOCUMENT_COMPLETION, types.CompletionOptions())
+    @server.feature(types.TEXT_DOCUMENT_COMPLETION, COMPLETION_OPTIONS)
     async def completion(ls: Sc2Server, params: types.CompletionParams
                          ) -> types.CompletionList:
         empty = types.CompletionList(is_incomplete=True, items=[])
         if not ls.session.settings.fallback_completion:
             return empty
-        result = await complete(ls, params.text_document.uri, params.position)
+        uri = params.text_document.uri
+        # Read before the model runs: the document may change meanwhile.
+        word = typed_word(ls.session.store.get(uri), params.position, ls.encoding)
+        result = await complete(ls, uri, params.position)
         if result is None or not result.text:
             return empty
-        edit = types.TextEdit(_range(params.position, result, ls), result.text)
-        label = result.text.strip().splitlines()[0][:80] if result.text.strip() else result.text
-        item = types.CompletionItem(label=label, kind=types.CompletionItemKind.Text,
-                                    detail="sc2-lsp", text_edit=edit, sort_text="0",
-                                    filter_text=label)
+        item = completion_item(word, result, params.position, ls.encoding,
+                               insert_replace_supported(ls.client_capabilities))
         return types.CompletionList(is_incomplete=True, items=[item])
 
 
