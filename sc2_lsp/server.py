@@ -18,6 +18,7 @@ from lsprotocol import types
 
 from . import __version__
 from .completion import Completion
+from .completion_items import completion_item, insert_replace_supported, typed_word
 from .config import Settings, parse_settings
 from .documents import text_units
 from .protocol import WireServer
@@ -190,6 +191,12 @@ def register_documents(server: Sc2Server) -> None:
 
 
 # ---------------------------------------------------------------------- completion
+# Non-empty on purpose: ALE takes `completionProvider: {}` for "no completion". The
+# characters are where code continues; after them there is no word for clients to filter.
+COMPLETION_OPTIONS = types.CompletionOptions(trigger_characters=[".", "(", "[", "{", ","],
+                                             resolve_provider=False)
+
+
 def register_completion(server: Sc2Server) -> None:
     @server.feature(types.TEXT_DOCUMENT_INLINE_COMPLETION, types.InlineCompletionOptions())
     async def inline_completion(ls: Sc2Server, params: types.InlineCompletionParams
@@ -202,21 +209,21 @@ def register_completion(server: Sc2Server) -> None:
                                           range=_range(position, completion, ls))
         return types.InlineCompletionList(items=[item])
 
-    @server.feature(types.TEXT_DOCUMENT_COMPLETION, types.CompletionOptions())
+    @server.feature(types.TEXT_DOCUMENT_COMPLETION, COMPLETION_OPTIONS)
     async def completion(ls: Sc2Server, params: types.CompletionParams
                          ) -> types.CompletionList:
         empty = types.CompletionList(is_incomplete=True, items=[])
         if not ls.session.settings.fallback_completion:
             return empty
-        position = _cursor(ls, params.text_document.uri, params.position)
-        result = await complete(ls, params.text_document.uri, position)
+        uri = params.text_document.uri
+        position = _cursor(ls, uri, params.position)
+        # Read before the model runs: the document may change meanwhile.
+        word = typed_word(ls.session.store.get(uri), position, ls.encoding)
+        result = await complete(ls, uri, position)
         if result is None or not result.text:
             return empty
-        edit = types.TextEdit(_range(position, result, ls), result.text)
-        label = result.text.strip().splitlines()[0][:80] if result.text.strip() else result.text
-        item = types.CompletionItem(label=label, kind=types.CompletionItemKind.Text,
-                                    detail="sc2-lsp", text_edit=edit, sort_text="0",
-                                    filter_text=label)
+        item = completion_item(word, result, position, ls.encoding,
+                               insert_replace_supported(ls.client_capabilities))
         return types.CompletionList(is_incomplete=True, items=[item])
 
 
