@@ -16,6 +16,7 @@ from pathlib import Path
 
 import torch
 
+from ..config import ModelSpec, choices
 from .architectures import random_config
 from .errors import ModelLoadError
 
@@ -23,21 +24,9 @@ log = logging.getLogger(__name__)
 
 Progress = Callable[[int, str], None]
 EMBEDDED_NAME = "sc2-mini"
-QUANTS = ("none", "int8", "nf4")
+QUANTS = choices("quant")
 DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16, "fp32": torch.float32}
-DEVICES = ("auto", "cpu", "cuda", "mps")
-
-
-@dataclass(frozen=True)
-class ModelSpec:
-    """What the user asked for; `model=None` means $SC2_MODEL, else the embedded model."""
-
-    model: str | None = None
-    quant: str = "none"
-    dtype: str = "auto"
-    device: str = "auto"
-    allow_download: bool = False
-    threads: int = 0  # CPU threads for torch; 0: one for small models, else all cores
+DEVICES = choices("device")
 
 
 @dataclass
