@@ -16,6 +16,7 @@ from pathlib import Path
 
 import torch
 
+from ..config import ModelSpec, choices
 from .architectures import random_config
 from .errors import ModelLoadError
 from .quantize import PACKED_QUANTS, fallback, quantize_model
@@ -26,22 +27,10 @@ Progress = Callable[[int, str], None]
 EMBEDDED_NAME = "sc2-mini"
 # int4, int8-torch: torch-native weight-only (quantize.py); int8, nf4: bitsandbytes.
 # auto: the fastest exact-enough choice for the device and the model's size.
-QUANTS = ("auto", "none", "int4", "int8-torch", "int8", "nf4")
+QUANTS = choices("quant")
 BNB_QUANTS = ("int8", "nf4")
 DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16, "fp32": torch.float32}
-DEVICES = ("auto", "cpu", "cuda", "mps")
-
-
-@dataclass(frozen=True)
-class ModelSpec:
-    """What the user asked for; `model=None` means $SC2_MODEL, else the embedded model."""
-
-    model: str | None = None
-    quant: str = "none"
-    dtype: str = "auto"
-    device: str = "auto"
-    allow_download: bool = False
-    threads: int = 0  # CPU threads for torch; 0: one for small models, else all cores
+DEVICES = choices("device")
 
 
 @dataclass
