@@ -120,6 +120,7 @@ class Document:
     def __init__(self, uri: str, text: str, language_id: str = "", version: int = 0) -> None:
         self.uri = uri
         self.path = path_from_uri(uri)
+        self.language_id = language_id  # for rules beyond the grammars (a word's characters)
         self.language = language_for(language_id, self.path)
         self.version = version
         self.text = text

@@ -77,6 +77,10 @@ class Prompt:
     suffix_tokens: int
     middle_tokens: int
     snippets: tuple[Snippet, ...] = ()
+    suffix_chars: int = 0
+    """How much of the suffix (from the cursor) the prompt shows."""
+    context_allowed: int = 0
+    """Tokens the context snippets were allowed (their share, plus what a small file leaves)."""
 
 
 @dataclass
@@ -193,7 +197,8 @@ class PromptBuilder:
         repo = self._repo_pieces(repo_name) if repo_level else []
         if repo_level and 4 + _count(repo) + len(self.encode(lead)) > self.budget:
             repo_level, lead, repo = False, "", []  # a tiny budget: file-level FIM
-        chosen = self._select(snippets, self.context_limit - _count(repo)) if repo_level else []
+        allowed = self.context_limit - _count(repo) if repo_level else 0
+        chosen = self._select(snippets, allowed) if repo_level else []
         frame = 4 if repo_level else 3  # <file_sep>? <fim_prefix> <fim_suffix> <fim_middle>
         suffix_piece = self._suffix_window(suffix)
         cut, middle, healed = self._middle(path, prefix)
@@ -205,7 +210,8 @@ class PromptBuilder:
         healed = window.healed or healed
         if repo_level and window.start == 0:  # a small file: spare budget goes to context
             spare = (capacity - len(window.piece.ids)) // self.step * self.step
-            chosen = self._select(snippets, context + spare)
+            allowed = context + spare
+            chosen = self._select(snippets, allowed)
         chosen = _drop_visible(chosen, window.piece.text + middle.text + healed + suffix_piece.text)
         head = repo + [piece for snippet, ids in chosen
                        for piece in (self._special_piece(FILE_SEP),
@@ -221,6 +227,8 @@ class PromptBuilder:
             suffix_tokens=len(suffix_piece.ids),
             middle_tokens=len(middle.ids),
             snippets=tuple(snippet for snippet, _ in chosen),
+            suffix_chars=len(suffix_piece.text),
+            context_allowed=allowed + _count(repo),
         )
 
     def _assemble(self, head: list[_Piece], prefix: _Piece, suffix: _Piece, middle: _Piece,

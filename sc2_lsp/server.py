@@ -11,6 +11,7 @@ import asyncio
 import logging
 import os
 import uuid
+from concurrent.futures import Future
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -18,7 +19,8 @@ from lsprotocol import types
 
 from . import __version__
 from .completion import Completion
-from .config import Settings, parse_settings
+from .completion_items import completion_item, insert_replace_supported, typed_word
+from .config import Settings, from_editor
 from .documents import text_units
 from .protocol import WireServer
 from .session import Session
@@ -36,7 +38,7 @@ class Sc2Server(WireServer):
                          text_document_sync_kind=types.TextDocumentSyncKind.Incremental)
         self.session = Session(settings)
         self.pending_message: str | None = None
-        self.load_task: asyncio.Future | None = None
+        self.load_tasks: set[asyncio.Task] = set()
 
     @property
     def encoding(self) -> str:
@@ -81,16 +83,19 @@ def register_lifecycle(server: Sc2Server) -> None:
     @server.feature(types.INITIALIZE)
     def initialize(ls: Sc2Server, params: types.InitializeParams) -> None:
         ls.session.workspace = _workspace_root(params)
-        settings, problem = parse_settings(params.initialization_options, ls.session.settings)
-        ls.session.settings, ls.pending_message = settings, problem
+        settings, ls.pending_message = from_editor(ls.session.base,
+                                                   params.initialization_options)
+        if settings is not None:
+            ls.session.base = ls.session.settings = settings
 
     @server.feature(types.INITIALIZED)
-    async def initialized(ls: Sc2Server, params: types.InitializedParams) -> None:
+    def initialized(ls: Sc2Server, params: types.InitializedParams) -> None:
         log.addHandler(ClientLogHandler(ls, asyncio.get_running_loop()))
         apply_log_level(ls.session.settings)
         if ls.pending_message:
             ls.notify_user(ls.pending_message)
-        await load_model(ls)
+        if ls.session.apply_settings(ls.session.settings):
+            start_load(ls)
 
     @server.feature(types.SHUTDOWN)
     def shutdown(ls: Sc2Server, params) -> None:
@@ -104,14 +109,14 @@ def register_lifecycle(server: Sc2Server) -> None:
     def did_change_configuration(ls: Sc2Server,
                                  params: types.DidChangeConfigurationParams) -> None:
         """Synchronous, so that messages after this one see the new settings."""
-        options = params.settings.get("sc2", params.settings) if isinstance(
-            params.settings, dict) else None
-        settings, problem = parse_settings(options, Settings())
+        settings, problem = from_editor(ls.session.base, params.settings)
         if problem:
             ls.notify_user(problem)
+        if settings is None:
+            return
         apply_log_level(settings)
         if ls.session.apply_settings(settings):
-            ls.load_task = asyncio.ensure_future(load_model(ls))  # referenced: not collected
+            start_load(ls)
 
 
 def leave(ls: Sc2Server) -> None:
@@ -122,29 +127,53 @@ def leave(ls: Sc2Server) -> None:
     os._exit(0 if ls.session.shut_down else 1)
 
 
-async def load_model(ls: Sc2Server) -> None:
-    """Load in the background with `$/progress`; a failure is shown, the server lives on."""
-    loop = asyncio.get_running_loop()
-    token = await _create_progress(ls)
+def start_load(ls: Sc2Server) -> None:
+    """Start loading now, before the next message is read, so that message already
+    sees the load under way; `$/progress` follows as soon as the client allows."""
+    progress = LoadProgress(ls)
+    task = asyncio.ensure_future(progress.follow(ls.session.load(progress.report)))
+    ls.load_tasks.add(task)  # referenced until done: not collected
+    task.add_done_callback(ls.load_tasks.discard)
 
-    def progress(percent: int, message: str) -> None:
-        if token is not None:
-            loop.call_soon_threadsafe(ls.work_done_progress.report, token,
-                                      types.WorkDoneProgressReport(message=message,
-                                                                   percentage=percent))
 
-    if token is not None:
-        ls.work_done_progress.begin(token, types.WorkDoneProgressBegin(
-            title="sc2-lsp: loading model", percentage=0, cancellable=False))
-    try:
-        await asyncio.wrap_future(ls.session.load(progress))
-        done = f"{ls.session.status()['model']} ready"
-    except Exception as exc:  # any load failure is the user's to read, never a crash
-        done = f"model load failed: {exc}"
-        ls.notify_user(f"sc2-lsp: {done}", types.MessageType.Error)
-    log.info(done)
-    if token is not None:
-        ls.work_done_progress.end(token, types.WorkDoneProgressEnd(message=done))
+class LoadProgress:
+    """`$/progress` for one load, which starts before the client has accepted the
+    token: reports that come earlier are held and sent right after Begin."""
+
+    def __init__(self, ls: Sc2Server):
+        self.ls, self.loop = ls, asyncio.get_running_loop()
+        self.token: str | None = None
+        self.held: list[types.WorkDoneProgressReport] | None = []  # None once begun
+
+    def report(self, percent: int, message: str) -> None:
+        """From the worker thread."""
+        value = types.WorkDoneProgressReport(message=message, percentage=percent)
+        self.loop.call_soon_threadsafe(self._report, value)
+
+    def _report(self, value: types.WorkDoneProgressReport) -> None:
+        if self.held is not None:
+            self.held.append(value)
+        elif self.token is not None:
+            self.ls.work_done_progress.report(self.token, value)
+
+    async def follow(self, load: Future) -> None:
+        """Progress until the load ends; a failure is shown, the server lives on."""
+        self.token = await _create_progress(self.ls)
+        if self.token is not None:
+            self.ls.work_done_progress.begin(self.token, types.WorkDoneProgressBegin(
+                title="sc2-lsp: loading model", percentage=0, cancellable=False))
+        held, self.held = self.held, None
+        for value in held:
+            self._report(value)
+        try:
+            await asyncio.wrap_future(load)
+            done = f"{self.ls.session.status()['model']} ready"
+        except Exception as exc:  # any load failure is the user's to read, never a crash
+            done = f"model load failed: {exc}"
+            self.ls.notify_user(f"sc2-lsp: {done}", types.MessageType.Error)
+        log.info(done)
+        if self.token is not None:
+            self.ls.work_done_progress.end(self.token, types.WorkDoneProgressEnd(message=done))
 
 
 async def _create_progress(ls: Sc2Server) -> str | None:
@@ -190,6 +219,12 @@ def register_documents(server: Sc2Server) -> None:
 
 
 # ---------------------------------------------------------------------- completion
+# Non-empty on purpose: ALE takes `completionProvider: {}` for "no completion". The
+# characters are where code continues; after them there is no word for clients to filter.
+COMPLETION_OPTIONS = types.CompletionOptions(trigger_characters=[".", "(", "[", "{", ","],
+                                             resolve_provider=False)
+
+
 def register_completion(server: Sc2Server) -> None:
     @server.feature(types.TEXT_DOCUMENT_INLINE_COMPLETION, types.InlineCompletionOptions())
     async def inline_completion(ls: Sc2Server, params: types.InlineCompletionParams
@@ -202,21 +237,21 @@ def register_completion(server: Sc2Server) -> None:
                                           range=_range(position, completion, ls))
         return types.InlineCompletionList(items=[item])
 
-    @server.feature(types.TEXT_DOCUMENT_COMPLETION, types.CompletionOptions())
+    @server.feature(types.TEXT_DOCUMENT_COMPLETION, COMPLETION_OPTIONS)
     async def completion(ls: Sc2Server, params: types.CompletionParams
                          ) -> types.CompletionList:
         empty = types.CompletionList(is_incomplete=True, items=[])
         if not ls.session.settings.fallback_completion:
             return empty
-        position = _cursor(ls, params.text_document.uri, params.position)
-        result = await complete(ls, params.text_document.uri, position)
+        uri = params.text_document.uri
+        position = _cursor(ls, uri, params.position)
+        # Read before the model runs: the document may change meanwhile.
+        word = typed_word(ls.session.store.get(uri), position, ls.encoding)
+        result = await complete(ls, uri, position)
         if result is None or not result.text:
             return empty
-        edit = types.TextEdit(_range(position, result, ls), result.text)
-        label = result.text.strip().splitlines()[0][:80] if result.text.strip() else result.text
-        item = types.CompletionItem(label=label, kind=types.CompletionItemKind.Text,
-                                    detail="sc2-lsp", text_edit=edit, sort_text="0",
-                                    filter_text=label)
+        item = completion_item(word, result, position, ls.encoding,
+                               insert_replace_supported(ls.client_capabilities))
         return types.CompletionList(is_incomplete=True, items=[item])
 
 
