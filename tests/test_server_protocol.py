@@ -199,3 +199,9 @@ def test_requests_after_shutdown_are_invalid(fresh):
     assert fresh.request("twice", "shutdown")["error"]["code"] == -32600
     fresh.send({"method": "exit"})
     assert fresh.proc.wait(30) == 0
+
+
+def test_an_initialize_with_bad_params_can_be_sent_again(fresh):
+    bad = fresh.request("bad", "initialize", params={"capabilities": 7})
+    assert bad["error"]["code"] == -32602
+    assert "capabilities" in fresh.initialize()["result"]
