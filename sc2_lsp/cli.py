@@ -184,9 +184,9 @@ def complete(args: argparse.Namespace) -> int:
     text = path.read_bytes().decode("utf-8", errors="replace")
     store = DocumentStore()
     doc = store.open(path.as_uri(), text)
-    offset = doc.offset_at(args.line, args.character, args.encoding)
-    if offset is None:
+    if not 0 <= args.line < doc.line_count or args.character < 0:
         raise UsageError(f"position {args.line}:{args.character} is outside {args.file}")
+    offset = doc.offset_at(args.line, args.character, args.encoding)
     engine = Engine.load(settings.model_spec(), kv_reuse=settings.kv_reuse)
     workspace = args.workspace.resolve() if args.workspace else None
     result = CompletionPipeline(engine, settings, store).complete(doc, offset,

@@ -16,42 +16,25 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from lsprotocol import types
-from pygls.exceptions import JsonRpcException
-from pygls.lsp.server import LanguageServer
-from pygls.protocol import LanguageServerProtocol
 
 from . import __version__
 from .completion import Completion
+from .completion_items import completion_item, insert_replace_supported, typed_word
 from .config import Settings, from_editor
 from .documents import text_units
+from .protocol import WireServer
 from .session import Session
 
 log = logging.getLogger("sc2_lsp")
+DEBUG_ENV = "SC2_LSP_DEBUG"
+"""Set to 1 to serve `sc2/debugDocument` (tests only: it sends whole documents back)."""
 ENCODINGS = {types.PositionEncodingKind.Utf8: "utf-8", types.PositionEncodingKind.Utf16: "utf-16",
              types.PositionEncodingKind.Utf32: "utf-32"}
 
 
-class Sc2Protocol(LanguageServerProtocol):
-    """Two gaps of pygls closed: JSON-RPC lets a request leave `params` out (pygls
-    needs them for custom methods), and a request whose params don't fit its method
-    must still get an answer (pygls only logs it, and the editor would wait forever)."""
-
-    def structure_message(self, data):
-        is_request = isinstance(data, dict) and "method" in data and "id" in data
-        if isinstance(data, dict) and str(data.get("method", "")).startswith("sc2/"):
-            data.setdefault("params", None)
-        try:
-            return super().structure_message(data)
-        except JsonRpcException as exc:
-            if is_request:
-                self._send_response(data["id"], error=types.ResponseError(
-                    exc.code, f"{data['method']}: {exc.message}"))
-            raise
-
-
-class Sc2Server(LanguageServer):
+class Sc2Server(WireServer):
     def __init__(self, settings: Settings | None = None):
-        super().__init__("sc2-lsp", __version__, protocol_cls=Sc2Protocol,
+        super().__init__("sc2-lsp", __version__,
                          text_document_sync_kind=types.TextDocumentSyncKind.Incremental)
         self.session = Session(settings)
         self.pending_message: str | None = None
@@ -236,31 +219,39 @@ def register_documents(server: Sc2Server) -> None:
 
 
 # ---------------------------------------------------------------------- completion
+# Non-empty on purpose: ALE takes `completionProvider: {}` for "no completion". The
+# characters are where code continues; after them there is no word for clients to filter.
+COMPLETION_OPTIONS = types.CompletionOptions(trigger_characters=[".", "(", "[", "{", ","],
+                                             resolve_provider=False)
+
+
 def register_completion(server: Sc2Server) -> None:
     @server.feature(types.TEXT_DOCUMENT_INLINE_COMPLETION, types.InlineCompletionOptions())
     async def inline_completion(ls: Sc2Server, params: types.InlineCompletionParams
                                 ) -> types.InlineCompletionList:
-        completion = await complete(ls, params.text_document.uri, params.position)
+        position = _cursor(ls, params.text_document.uri, params.position)
+        completion = await complete(ls, params.text_document.uri, position)
         if completion is None or not completion.text:
             return types.InlineCompletionList(items=[])
         item = types.InlineCompletionItem(insert_text=completion.text,
-                                          range=_range(params.position, completion, ls))
+                                          range=_range(position, completion, ls))
         return types.InlineCompletionList(items=[item])
 
-    @server.feature(types.TEXT_DOCUMENT_COMPLETION, types.CompletionOptions())
+    @server.feature(types.TEXT_DOCUMENT_COMPLETION, COMPLETION_OPTIONS)
     async def completion(ls: Sc2Server, params: types.CompletionParams
                          ) -> types.CompletionList:
         empty = types.CompletionList(is_incomplete=True, items=[])
         if not ls.session.settings.fallback_completion:
             return empty
-        result = await complete(ls, params.text_document.uri, params.position)
+        uri = params.text_document.uri
+        position = _cursor(ls, uri, params.position)
+        # Read before the model runs: the document may change meanwhile.
+        word = typed_word(ls.session.store.get(uri), position, ls.encoding)
+        result = await complete(ls, uri, position)
         if result is None or not result.text:
             return empty
-        edit = types.TextEdit(_range(params.position, result, ls), result.text)
-        label = result.text.strip().splitlines()[0][:80] if result.text.strip() else result.text
-        item = types.CompletionItem(label=label, kind=types.CompletionItemKind.Text,
-                                    detail="sc2-lsp", text_edit=edit, sort_text="0",
-                                    filter_text=label)
+        item = completion_item(word, result, position, ls.encoding,
+                               insert_replace_supported(ls.client_capabilities))
         return types.CompletionList(is_incomplete=True, items=[item])
 
 
@@ -268,10 +259,9 @@ async def complete(ls: Sc2Server, uri: str, position: types.Position) -> Complet
     """Latest wins per document: this request cancels the one before it."""
     session = ls.session
     doc = session.store.get(uri)
-    offset = None if doc is None else doc.offset_at(position.line, position.character,
-                                                    ls.encoding)
-    if offset is None or session.state != "ready":
+    if doc is None or session.state != "ready":
         return None
+    offset = doc.offset_at(position.line, position.character, ls.encoding)
     cancel = session.begin(uri)
     try:
         step = session.prepare(uri, offset)
@@ -293,6 +283,15 @@ async def complete(ls: Sc2Server, uri: str, position: types.Position) -> Complet
     return result
 
 
+def _cursor(ls: Sc2Server, uri: str, position: types.Position) -> types.Position:
+    """The request's position by the documents' one rule (past a line's end: its end,
+    inside a character: its start), so the range sent back starts where the text goes."""
+    doc = ls.session.store.get(uri)
+    if doc is None:
+        return position
+    return types.Position(*doc.clamp(position.line, position.character, ls.encoding))
+
+
 def _range(position: types.Position, completion: Completion, ls: Sc2Server) -> types.Range:
     """From the cursor to past the replaced closers (all on the cursor's line)."""
     end = position.character + text_units(completion.replaced, ls.encoding)
@@ -304,6 +303,16 @@ def register_custom(server: Sc2Server) -> None:
     @server.feature("sc2/status")
     def status(ls: Sc2Server, params) -> dict:
         return ls.session.status()
+
+    if os.environ.get(DEBUG_ENV) == "1":
+        @server.feature("sc2/debugDocument")
+        def debug_document(ls: Sc2Server, params) -> dict | None:
+            """The server's copy of a document, for tests that compare it with the client's."""
+            doc = ls.session.store.get(getattr(params, "uri", None))
+            if doc is None:
+                return None
+            return {"text": doc.text, "length": len(doc.text), "version": doc.version,
+                    "lineCount": doc.line_count}
 
     @server.feature("sc2/didShowCompletion")
     def did_show(ls: Sc2Server, params) -> None:
