@@ -126,11 +126,11 @@ class Settings(ModelSpec):
         failed = {name: Problem(given[name], "unknown setting")
                   for name in updates if name not in known}
         try:
-            CONVERTER.structure({**current, **_without(updates, failed)}, Settings)
+            settings = CONVERTER.structure({**current, **_without(updates, failed)}, Settings)
         except ClassValidationError as error:
             failed |= {note.name: Problem(given[note.name], str(exc), show(current[note.name]))
                        for exc, note in error.group_exceptions()[0]}
-        settings = CONVERTER.structure({**current, **_without(updates, failed)}, Settings)
+            settings = CONVERTER.structure({**current, **_without(updates, failed)}, Settings)
         return settings, [failed[name] for name in updates if name in failed]
 
 
