@@ -335,6 +335,9 @@ async def test_settings_stay_put_across_layers_and_pushes(cli_client: LanguageCl
     assert await effective() == ("random:tiny", 9, 1024)
     configure(cli_client, {"maxNewTokens": 600, "contextTokens": 512})
     assert await effective() == ("random:tiny", 7, 512)
+    # What VS Code sends once the user clears its keys: back to the command line's values.
+    configure(cli_client, {"sc2": {"model": None, "maxNewTokens": None, "contextTokens": None}})
+    assert await effective() == ("random:tiny", 7, 2048)
     assert [m.message for m in cli_client.messages] == [
         "sc2 settings must be an object, got [1, 2]; settings unchanged",
         "Invalid sc2 settings: 'maxNewTokens': 600 is outside 1..512 (keeping 7)"]
