@@ -116,6 +116,7 @@ async def test_capabilities_progress_and_ready_state(client: LanguageClient):
     assert caps.position_encoding == types.PositionEncodingKind.Utf16
     state = await status(client)
     assert state["state"] == "ready" and state["model"] == "random:tiny"
+    assert state["settings"]["postprocess"] is False  # flat initializationOptions apply
     kinds = [type(v).__name__ for reports in client.progress_reports.values() for v in reports]
     assert kinds[0] == "WorkDoneProgressBegin" and kinds[-1] == "WorkDoneProgressEnd"
     assert "WorkDoneProgressReport" in kinds
