@@ -213,7 +213,7 @@ def _kind(hint: Any) -> Kind:
         return Kind(str, get_args(hint), None, optional)
     if get_origin(hint) is Annotated:
         base, *extras = get_args(hint)
-        return Kind(base, (), next(e for e in extras if isinstance(e, Range)), optional)
+        return Kind(base, (), next((e for e in extras if isinstance(e, Range)), None), optional)
     return Kind(hint, (), None, optional)
 
 
