@@ -75,4 +75,4 @@ def test_a_php_variable_keeps_its_dollar():
     doc = Document("file:///w/a.php", "<?php\n$total = $to", "php")
     assert typed_word(doc, P(1, 12), "utf-16") == "$to"
     assert typed_word(None, P(1, 12), "utf-16") == ""
-    assert typed_word(doc, P(9, 0), "utf-16") == ""
+    assert typed_word(doc, P(9, 0), "utf-16") == "$to"  # past the end: clamped to it

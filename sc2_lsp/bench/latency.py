@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..cli import given_options
 from ..engine import Engine
 from ..engine.loading import resolve_model_name
 from .lsp_client import EditorSession, server_command
@@ -102,10 +103,8 @@ async def _play(editors: dict, sessions: list[TypingSession], args) -> dict[str,
 
 
 def _options(args: argparse.Namespace, kv_reuse: bool) -> dict:
-    options = {"quant": args.quant, "dtype": args.dtype, "device": args.device,
-               "allowDownload": args.allow_download, "threads": args.threads,
-               "deadlineMs": BENCH_DEADLINE_MS, **args.settings, "kvReuse": kv_reuse}
-    return {**options, "model": args.model} if args.model else options
+    return {**given_options(args), "deadlineMs": BENCH_DEADLINE_MS, **args.settings,
+            "kvReuse": kv_reuse}
 
 
 # ----------------------------------------------------------------------------- summary

@@ -10,14 +10,23 @@ export const SERVER_KEYS = [
   'dtype',
   'device',
   'allowDownload',
+  'threads',
   'contextTokens',
   'suffixFraction',
+  'middleLines',
   'maxNewTokens',
   'multiline',
   'temperature',
   'kvReuse',
+  'kvCacheEntries',
   'cacheSize',
   'deadlineMs',
+  'fallbackCompletion',
+  'context',
+  'postprocess',
+  'tokenHealing',
+  'promptFormat',
+  'logLevel',
 ] as const;
 
 export type ServerKey = (typeof SERVER_KEYS)[number];
