@@ -65,12 +65,13 @@ def kill(pids) -> None:
             pass
 
 
-def server_answer(root: Path, text: str, line: int, character: int) -> str:
+def server_answer(root: Path, text: str, line: int, character: int,
+                  options: dict = OPTIONS) -> str:
     """What the server suggests for `root/main.py` holding `text`, in a fresh scripted
-    session with the editors' settings: the reference the editor's buffer is held to."""
+    session with the editor's settings: the reference the editor's buffer is held to."""
     async def ask() -> str:
         session = EditorSession()
-        await session.start(root, OPTIONS)
+        await session.start(root, options)
         try:
             assert (await session.wait_ready(STARTUP_TIMEOUT))["state"] == "ready"
             uri = session.open(root / "main.py", text)

@@ -27,6 +27,7 @@ from tests.editors.harness import (
 pynvim = pytest.importorskip("pynvim")
 NVIM = shutil.which("nvim")
 pytestmark = pytest.mark.skipif(NVIM is None, reason="nvim is not installed (scripts/system-deps.sh)")
+SETTINGS = {"multiline": "never", **OPTIONS}  # the documented one, and no deadline
 
 
 def lua_list(items: list[str]) -> str:
@@ -46,7 +47,8 @@ def test_omnifunc_inserts_the_typed_word_and_the_suggestion(workspace, tmp_path)
     init = tmp_path / "init.lua"
     init.write_text("vim.o.swapfile = false\n" + doc_config("neovim", {
         '{ "sc2-lsp", "serve" }': lua_list(server_command(log)),
-        "init_options = {},": f"init_options = vim.fn.json_decode('{json.dumps(OPTIONS)}'),",
+        'init_options = { multiline = "never" },':
+            f"init_options = vim.fn.json_decode('{json.dumps(SETTINGS)}'),",
     }))
     sock = tmp_path / "nvim.sock"
     proc = subprocess.Popen([NVIM, "--headless", "--clean", "-u", str(init), "--listen",
@@ -64,7 +66,7 @@ def test_omnifunc_inserts_the_typed_word_and_the_suggestion(workspace, tmp_path)
         wait_for(lambda: api.current.buffer[:] == [HEAD.split("\n")[0], "", TYPED],
                  "the typed text", 30)
         api.input("<C-x><C-o>")
-        expected = TYPED + server_answer(workspace, HEAD + TYPED + "\n", 2, len(TYPED))
+        expected = TYPED + server_answer(workspace, HEAD + TYPED + "\n", 2, len(TYPED), SETTINGS)
         assert expected != TYPED
         wait_for(lambda: api.current.buffer[2] == expected, "the completion in the buffer",
                  60, lambda: f"line: {api.current.buffer[2]!r}\n{log_tail(log)}")

@@ -3,6 +3,7 @@ in tmux: keys go in with send-keys, the screen comes back with capture-pane."""
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -30,10 +31,7 @@ ALE = Path("/usr/share/vim/vimfiles/pack/dist-bundle/opt/ale")  # Debian's vim-a
 pytestmark = pytest.mark.skipif(
     VIM is None or TMUX is None or not ALE.is_dir(),
     reason="vim, vim-ale or tmux is not installed (scripts/system-deps.sh)")
-
-
-def vim_dict(options: dict) -> str:
-    return "{" + ", ".join(f"'{k}': {v}" for k, v in options.items()) + "}"
+SETTINGS = {"multiline": "never", **OPTIONS}  # the documented one, and no deadline
 
 
 class Tmux:
@@ -58,7 +56,8 @@ def test_ale_completion_inserts_the_typed_word_and_the_suggestion(workspace, tmp
     vimrc.write_text("set nocompatible noswapfile\n" + doc_config("ale", {
         "'executable': 'sc2-lsp'": f"'executable': '{sys.executable}'",
         "'command': '%e serve'": f"'command': '%e -m sc2_lsp --log-file {log} serve'",
-        "'initialization_options': {}": f"'initialization_options': {vim_dict(OPTIONS)}",
+        "'initialization_options': {'multiline': 'never'}":
+            f"'initialization_options': {json.dumps(SETTINGS)}",  # JSON is Vim script
     }))
     tmux = Tmux(f"sc2-ale-{tmp_path.name}")
     # A new tmux server copies this process's environment; HOME keeps ~/.vim out.
@@ -75,7 +74,7 @@ def test_ale_completion_inserts_the_typed_word_and_the_suggestion(workspace, tmp
         wait_for(lambda: "Omni completion" in tmux.screen()[-1], "ALE's completion menu", 60,
                  lambda: "\n".join(tmux.screen()) + log_tail(log))
         tmux("send-keys", "-t", "vim", "C-n")
-        answer = server_answer(workspace, HEAD + TYPED + "\n", 2, len(TYPED))
+        answer = server_answer(workspace, HEAD + TYPED + "\n", 2, len(TYPED), SETTINGS)
         word = re.match(r"[^(]*", "gre" + answer).group()  # ALE stops at the first "("
         expected = TYPED.removesuffix("gre") + word
         assert expected != TYPED
