@@ -25,9 +25,12 @@ def add_model_options(parser: argparse.ArgumentParser, quant_list: bool = False)
                        help="local folder, hub id, or random:starcoder2-3b|7b|15b|tiny "
                             "(default: $SC2_MODEL, else the embedded model)")
     if quant_list:
-        group.add_argument("--quant", default="none", help="comma-separated: none,int8,nf4")
+        group.add_argument("--quant", default="none", help="comma-separated: none,auto,int4,int8-torch (torch-native), "
+                                "int8,nf4 (bitsandbytes)")
     else:
-        group.add_argument("--quant", choices=CHOICES["quant"], default="none")
+        group.add_argument("--quant", choices=CHOICES["quant"], default="none",
+                           help="int4, int8-torch: torch-native weight-only; int8, nf4: "
+                                "bitsandbytes; auto: int4 for large models on a CPU")
     group.add_argument("--dtype", choices=CHOICES["dtype"], default="auto")
     group.add_argument("--device", choices=CHOICES["device"], default="auto")
     group.add_argument("--allow-download", action="store_true",

@@ -13,7 +13,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 CHOICES = {
-    "quant": ("none", "int8", "nf4"),
+    "quant": ("none", "auto", "int4", "int8-torch", "int8", "nf4"),  # engine/loading.py QUANTS
     "dtype": ("auto", "bf16", "fp16", "fp32"),
     "device": ("auto", "cpu", "cuda", "mps"),
     "multiline": ("auto", "always", "never"),
