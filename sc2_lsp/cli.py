@@ -34,6 +34,15 @@ def add_model_options(parser: argparse.ArgumentParser, quant_list: bool = False)
                        help="let a hub id be downloaded (offline by default)")
     group.add_argument("--threads", type=int, default=0,
                        help="CPU threads for torch (0: one for small models, else all cores)")
+    group.add_argument("--engine", choices=CHOICES["engine"], default="local",
+                       help="local: the model in this process; openai: an OpenAI-compatible "
+                            "server (vLLM) at --endpoint, serving --model")
+    group.add_argument("--endpoint", default=None,
+                       help="the server's base URL, e.g. http://127.0.0.1:8000/v1 "
+                            "(API key: $SC2_API_KEY)")
+    group.add_argument("--tokenizer", default=None,
+                       help="with --engine openai: the model's tokenizer, a local folder or "
+                            "hub id (default: --model)")
 
 
 def add_pipeline_options(parser: argparse.ArgumentParser) -> None:
@@ -51,7 +60,8 @@ def add_pipeline_options(parser: argparse.ArgumentParser) -> None:
 def settings_from_args(args: argparse.Namespace):
     """Settings from the flags that were defined on this subcommand."""
     names = {"model": "model", "quant": "quant", "dtype": "dtype", "device": "device",
-             "allow_download": "allowDownload", "threads": "threads",
+             "allow_download": "allowDownload", "threads": "threads", "engine": "engine",
+             "endpoint": "endpoint", "tokenizer": "tokenizer",
              "context_tokens": "contextTokens",
              "max_new_tokens": "maxNewTokens", "multiline": "multiline",
              "prompt_format": "promptFormat", "deadline_ms": "deadlineMs"}
@@ -150,7 +160,7 @@ def serve(args: argparse.Namespace) -> int:
 def complete(args: argparse.Namespace) -> int:
     from .completion import CompletionPipeline
     from .documents import DocumentStore
-    from .engine import Engine
+    from .engine import open_engine
 
     settings = settings_from_args(args)
     path = args.file.resolve()
@@ -162,7 +172,9 @@ def complete(args: argparse.Namespace) -> int:
     offset = doc.offset_at(args.line, args.character, args.encoding)
     if offset is None:
         raise UsageError(f"position {args.line}:{args.character} is outside {args.file}")
-    engine = Engine.load(settings.model_spec(), kv_reuse=settings.kv_reuse)
+    engine = open_engine(settings)
+    if (info := engine.describe())["state"] == "error":
+        raise RuntimeError(info["error"])
     workspace = args.workspace.resolve() if args.workspace else None
     result = CompletionPipeline(engine, settings, store).complete(doc, offset,
                                                                   workspace=workspace)

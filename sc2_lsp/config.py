@@ -13,6 +13,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 CHOICES = {
+    "engine": ("local", "openai"),
     "quant": ("none", "int8", "nf4"),
     "dtype": ("auto", "bf16", "fp16", "fp32"),
     "device": ("auto", "cpu", "cuda", "mps"),
@@ -30,16 +31,22 @@ RANGES = {
     "deadline_ms": (50, 600_000),
     "kv_cache_entries": (1, 64),
     "threads": (0, 1024),
+    "endpoint_timeout_ms": (100, 600_000),
 }
 # Client-side settings editors send along in the same section; not ours to judge.
 CLIENT_KEYS = frozenset({"enable", "server_command", "languages", "trace"})
 # Settings that change which model is loaded: changing one reloads it.
-MODEL_KEYS = ("model", "quant", "dtype", "device", "allow_download", "threads")
+MODEL_KEYS = ("model", "quant", "dtype", "device", "allow_download", "threads", "engine",
+              "endpoint", "tokenizer", "endpoint_timeout_ms")
 
 
 @dataclass(frozen=True)
 class Settings:
-    model: str | None = None  # None: $SC2_MODEL, else the embedded model
+    model: str | None = None  # None: $SC2_MODEL, else the embedded model; openai: served id
+    engine: str = "local"  # local: in this process; openai: an OpenAI-compatible server
+    endpoint: str | None = None  # openai: base URL, e.g. http://127.0.0.1:8000/v1
+    tokenizer: str | None = None  # openai: local folder or hub id; None: the model's
+    endpoint_timeout_ms: int = 10_000  # openai: connecting, and silence within an answer
     quant: str = "none"
     dtype: str = "auto"
     device: str = "auto"

@@ -17,7 +17,7 @@ from pathlib import Path
 from .completion import Completion, CompletionPipeline, Job
 from .config import Settings
 from .documents import DocumentStore
-from .engine import Engine, LoadedModel, ModelLoadError, load_model
+from .engine import Engine, ModelLoadError, open_engine
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +55,7 @@ class Session:
         self.store = DocumentStore()
         self.workspace: Path | None = None
         self.state, self.error = "idle", None
-        self.loaded: LoadedModel | None = None
+        self.engine: Engine | None = None
         self.pipeline: CompletionPipeline | None = None
         self.counters = Counters()
         self.last_stats: dict = {}
@@ -74,27 +74,28 @@ class Session:
 
     def _load(self, load_id: int, settings: Settings, progress) -> None:
         try:
-            loaded = load_model(settings.model_spec(), progress)
+            engine = open_engine(settings, progress)
         except (ModelLoadError, OSError, RuntimeError, ValueError) as exc:
             if load_id == self._load_id:
                 self.state, self.error = "error", str(exc)
             raise ModelLoadError(str(exc)) from exc
         if load_id != self._load_id:  # settings changed while loading: a newer load follows
+            engine.close()
             return
-        engine = Engine(loaded, kv_reuse=settings.kv_reuse,
-                        cache_entries=settings.kv_cache_entries)
-        self.loaded, self.state = loaded, "ready"
+        if self.engine is not None:
+            self.engine.close()
+        self.engine, self.state = engine, "ready"
         self.pipeline = CompletionPipeline(engine, settings, self.store)
 
     def apply_settings(self, settings: Settings) -> bool:
         """Adopt new settings; True when the model must be reloaded."""
-        reload = settings.model_changed(self.settings) or self.loaded is None
+        reload = settings.model_changed(self.settings) or self.engine is None
         self.settings = settings
         if reload:  # from now on, answers wait for the new model (empty until it is ready)
             self.state, self.pipeline = "loading", None
         elif self.pipeline is not None:
             engine = self.pipeline.engine
-            engine.pool.enabled = settings.kv_reuse
+            engine.kv_reuse = settings.kv_reuse
             self.pipeline = CompletionPipeline(engine, settings, self.store)
         return reload
 
@@ -133,15 +134,20 @@ class Session:
 
     # ----------------------------------------------------------------- status
     def status(self) -> dict:
-        loaded = self.loaded
+        """The load state, or the engine's own when it is loaded (a remote engine whose
+        endpoint went away is in error until the endpoint is back)."""
+        state, error = self.state, self.error
+        if self.engine is not None and state == "ready":
+            engine = self.engine.describe()
+        else:
+            engine = {"engine": self.settings.engine, "model": self.settings.model}
+        if state == "ready" and engine.get("state") == "error":
+            state, error = "error", engine.get("error")
         return {
-            "state": self.state,
-            "error": self.error,
-            "model": loaded.name if loaded else self.settings.model,
-            "device": loaded.device if loaded else None,
-            "quant": loaded.quant if loaded else None,
-            "dtype": str(loaded.dtype).removeprefix("torch.") if loaded else None,
-            "memory_mb": round(loaded.footprint_mb, 2) if loaded else None,
+            **{key: None for key in ("device", "quant", "dtype", "memory_mb")},
+            **engine,
+            "state": state,
+            "error": error,
             "counters": self.counters.summary(),
             "last": self.last_stats,
         }
@@ -150,3 +156,5 @@ class Session:
         self.shut_down = True
         self.cancel_all()
         self._worker.shutdown(wait=False, cancel_futures=True)
+        if self.engine is not None:
+            self.engine.close()

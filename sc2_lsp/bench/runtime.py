@@ -14,7 +14,7 @@ import statistics
 import sysconfig
 from pathlib import Path
 
-from ..engine import Engine, GenerationRequest, ModelSpec
+from ..engine import GenerationRequest, LocalEngine, ModelSpec
 from .report import markdown_table, progress, write_outputs
 
 COLUMNS = ["model", "quant", "dtype", "prompt_tokens", "cold_prefill_ms", "reuse_prefill_ms",
@@ -37,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
     for quant in quants:
         spec = ModelSpec(args.model, quant, args.dtype, args.device, args.allow_download,
                          args.threads)
-        engine = Engine.load(spec)
+        engine = LocalEngine.load(spec)
         corpus = _code_tokens(engine, max(lengths) + APPENDED)
         for n in progress(lengths, desc=f"runtime {engine.loaded.name} {quant}"):
             rows.append(_measure(engine, corpus, n, args.repeat))
@@ -49,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _measure(engine: Engine, corpus: list[int], n: int, repeat: int) -> dict:
+def _measure(engine: LocalEngine, corpus: list[int], n: int, repeat: int) -> dict:
     cold, reuse, decode = [], [], []
     for _ in range(repeat):
         engine.pool.clear()
@@ -74,11 +74,11 @@ def _measure(engine: Engine, corpus: list[int], n: int, repeat: int) -> dict:
     }
 
 
-def _prefill_ms(engine: Engine, prompt: list[int]) -> float:
+def _prefill_ms(engine: LocalEngine, prompt: list[int]) -> float:
     return engine.generate(GenerationRequest(prompt, max_new_tokens=1)).stats["prefill_ms"]
 
 
-def _code_tokens(engine: Engine, n: int) -> list[int]:
+def _code_tokens(engine: LocalEngine, n: int) -> list[int]:
     """Real code as the prompt: standard-library source, as many tokens as needed."""
     tokens: list[int] = []
     for path in sorted(Path(sysconfig.get_paths()["stdlib"]).glob("*.py")):

@@ -178,7 +178,7 @@ def _quantization_config(quant: str, dtype: torch.dtype):
                               bnb_4bit_compute_dtype=compute)
 
 
-def _load_tokenizer(source: str, local_only: bool):
+def load_tokenizer(source: str, local_only: bool):
     from transformers import AutoTokenizer
 
     try:
@@ -216,7 +216,7 @@ def _load_pretrained(source: str, name: str, spec: ModelSpec, device: str, quant
     if quant == "none":
         model.to(device)
     report(85, "loading tokenizer")
-    tokenizer = _load_tokenizer(tokenizer_source or source, local_only)
+    tokenizer = load_tokenizer(tokenizer_source or source, local_only)
     return LoadedModel(model, tokenizer, name, device, dtype, quant, notes)
 
 
@@ -257,7 +257,7 @@ def _load_random(name: str, spec: ModelSpec, device: str, quant: str, notes: lis
     from transformers import Starcoder2ForCausalLM
 
     tokenizer_source = str(embedded_model_path())
-    tokenizer = _load_tokenizer(tokenizer_source, True)
+    tokenizer = load_tokenizer(tokenizer_source, True)
     config = random_config(name.removeprefix("random:"), vocab_size=len(tokenizer))
     dtype = _resolve_dtype(spec.dtype, device, _estimate_params(config))
     report(15, "initialising random weights")
