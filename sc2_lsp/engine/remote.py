@@ -93,7 +93,20 @@ class RemoteEngine:
 
     # --------------------------------------------------------------- internals
     def _probe(self) -> None:
-        """The endpoint serves our model (GET /models), else EndpointError."""
+        """The endpoint serves our model (GET /models) and completes a one-token prompt,
+        else EndpointError: a server that lists models but fails completions is down."""
+        self._check_listing()
+        stream = self.endpoint.stream("/completions", {
+            "model": self.model, "prompt": self.stop_ids[:1] or [0], "max_tokens": 1,
+            "temperature": 0.0, "stream": True})
+        try:
+            while (event := stream.next(self.endpoint.timeout_s)) is not END:
+                if event is WAITING:
+                    raise EndpointError(f"{self.endpoint.url}/completions timed out")
+        finally:
+            stream.close()
+
+    def _check_listing(self) -> None:
         listing = self.endpoint.get_json("/models")
         models = listing.get("data") if isinstance(listing.get("data"), list) else None
         if models is None:
