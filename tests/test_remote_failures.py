@@ -10,6 +10,7 @@ import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import ClassVar
 
 import pytest
 
@@ -25,14 +26,14 @@ class Misbehaving(BaseHTTPRequestHandler):
     """Lists the embedded model like vLLM does; answers completions as `mode` says."""
 
     mode = "garbage"
-    seen_keys: list[str] = []
+    seen_keys: ClassVar[list[str]] = []
 
-    def do_GET(self):  # noqa: N802 - the stdlib's name
+    def do_GET(self):
         self.seen_keys.append(self.headers.get("Authorization", ""))
         self._send(200, json.dumps({"object": "list", "data": [
             {"id": str(EMBEDDED), "object": "model", "owned_by": "vllm"}]}).encode())
 
-    def do_POST(self):  # noqa: N802
+    def do_POST(self):
         self.seen_keys.append(self.headers.get("Authorization", ""))
         self.rfile.read(int(self.headers["Content-Length"]))
         if self.mode == "slow":
