@@ -20,7 +20,8 @@ $(STAMP): pyproject.toml
 demo: setup
 	$(PY) -m sc2_lsp.demo
 
-# Debian packages the editor tests drive: Neovim (0.7 on Debian 12), tmux.
+# Debian packages the editor tests drive: Neovim (0.7 on Debian 12), Emacs + eglot,
+# Vim + ALE, tmux.
 system-deps:
 	bash scripts/system-deps.sh
 

@@ -38,6 +38,15 @@ REPO_NAME, FILE_SEP = "<repo_name>", "<file_sep>"
 FIM_PREFIX, FIM_SUFFIX, FIM_MIDDLE = "<fim_prefix>", "<fim_suffix>", "<fim_middle>"
 
 MAX_HEAL_CHARS = 32
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _tokenizable(text: str) -> str:
+    """Lone surrogates (text that isn't valid Unicode, which LSP's UTF-16 lets a document
+    hold) as U+FFFD: the tokenizer only takes valid Unicode, and one character for one
+    keeps every offset into the text valid."""
+    return text if text.isascii() else _SURROGATE.sub("\ufffd", text)
 """Longest text token healing re-types: longer pre-tokens (a long word) back off one token."""
 
 BOUNDARY_SEARCH_CHARS = 256
@@ -68,6 +77,10 @@ class Prompt:
     suffix_tokens: int
     middle_tokens: int
     snippets: tuple[Snippet, ...] = ()
+    suffix_chars: int = 0
+    """How much of the suffix (from the cursor) the prompt shows."""
+    context_allowed: int = 0
+    """Tokens the context snippets were allowed (their share, plus what a small file leaves)."""
 
 
 @dataclass
@@ -167,10 +180,11 @@ class PromptBuilder:
     # ------------------------------------------------------------------------ tokenizing
     def encode(self, text: str) -> list[int]:
         """Token ids of user text, special-token strings included as plain text."""
-        return self._tokens.encode(text, add_special_tokens=False).ids if text else []
+        return self._tokens.encode(_tokenizable(text), add_special_tokens=False).ids if text else []
 
     def _token_starts(self, text: str) -> list[int]:
-        return [start for start, _ in self._tokens.encode(text, add_special_tokens=False).offsets]
+        encoding = self._tokens.encode(_tokenizable(text), add_special_tokens=False)
+        return [start for start, _ in encoding.offsets]
 
     def _special_piece(self, token: str) -> _Piece:
         return _Piece(token, [self._special[token]])
@@ -183,7 +197,8 @@ class PromptBuilder:
         repo = self._repo_pieces(repo_name) if repo_level else []
         if repo_level and 4 + _count(repo) + len(self.encode(lead)) > self.budget:
             repo_level, lead, repo = False, "", []  # a tiny budget: file-level FIM
-        chosen = self._select(snippets, self.context_limit - _count(repo)) if repo_level else []
+        allowed = self.context_limit - _count(repo) if repo_level else 0
+        chosen = self._select(snippets, allowed) if repo_level else []
         frame = 4 if repo_level else 3  # <file_sep>? <fim_prefix> <fim_suffix> <fim_middle>
         suffix_piece = self._suffix_window(suffix)
         cut, middle, healed = self._middle(path, prefix)
@@ -195,7 +210,8 @@ class PromptBuilder:
         healed = window.healed or healed
         if repo_level and window.start == 0:  # a small file: spare budget goes to context
             spare = (capacity - len(window.piece.ids)) // self.step * self.step
-            chosen = self._select(snippets, context + spare)
+            allowed = context + spare
+            chosen = self._select(snippets, allowed)
         chosen = _drop_visible(chosen, window.piece.text + middle.text + healed + suffix_piece.text)
         head = repo + [piece for snippet, ids in chosen
                        for piece in (self._special_piece(FILE_SEP),
@@ -211,6 +227,8 @@ class PromptBuilder:
             suffix_tokens=len(suffix_piece.ids),
             middle_tokens=len(middle.ids),
             snippets=tuple(snippet for snippet, _ in chosen),
+            suffix_chars=len(suffix_piece.text),
+            context_allowed=allowed + _count(repo),
         )
 
     def _assemble(self, head: list[_Piece], prefix: _Piece, suffix: _Piece, middle: _Piece,
@@ -373,7 +391,8 @@ class PromptBuilder:
         tail_start = max(len(text) - 4 * MAX_HEAL_CHARS, floor)
         tail = text[tail_start:]
         pre_tokenizer = self._tokens.pre_tokenizer
-        pre = pre_tokenizer.pre_tokenize_str(tail) if pre_tokenizer is not None else []
+        pre = (pre_tokenizer.pre_tokenize_str(_tokenizable(tail))
+               if pre_tokenizer is not None else [])
         cut = tail_start + pre[-1][1][0] if pre else len(text)
         if len(text) - cut > MAX_HEAL_CHARS:
             cut = tail_start + self._token_starts(tail)[-1]

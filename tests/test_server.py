@@ -157,7 +157,6 @@ async def test_acceptance_counters(client: LanguageClient):
 
 
 @pytest.mark.parametrize("text, position, uri", [
-    (SOURCE, types.Position(400, 0), "file:///t/out_of_range.py"),
     (SOURCE, types.Position(0, 0), "file:///never/opened.py"),
     ("\x00\x01binary\x00" * 1000, types.Position(0, 5), "file:///t/binary.py"),
 ])
@@ -167,6 +166,33 @@ async def test_bad_input_gives_an_empty_answer_and_a_live_server(
         open_doc(client, text, uri)
     result = await inline(client, position, uri)
     assert len(result.items) == 0
+    assert (await status(client))["state"] == "ready"
+
+
+async def test_sloppy_positions_complete_where_the_text_goes(client: LanguageClient):
+    """Past the document's end means its end, past a line's end the line's end: the
+    answer and its range are those of the clamped position."""
+    uri = "file:///t/past_end.py"
+    open_doc(client, SOURCE, uri)
+    at_end = await inline(client, end_of(SOURCE), uri)
+    assert at_end.items
+    for sloppy in (types.Position(400, 3), types.Position(end_of(SOURCE).line, 90)):
+        past = await inline(client, sloppy, uri)
+        assert [(i.insert_text, i.range) for i in past.items] == [
+            (i.insert_text, i.range) for i in at_end.items]
+        assert past.items[0].range.start == end_of(SOURCE)
+
+
+async def test_lone_surrogates_are_completed_around(client: LanguageClient):
+    """Text that isn't valid Unicode (a lone surrogate, which UTF-16 clients can hold)
+    reaches the model as U+FFFD and never fails the request."""
+    uri = "file:///t/surrogate.py"
+    text = SOURCE.replace("import os", 'import os\nMARK = "\ud83d"  # half an emoji \ud83d')
+    open_doc(client, text, uri)
+    result = await inline(client, end_of(text), uri)
+    assert result.items and all(item.insert_text for item in result.items)
+    after_mark = await inline(client, types.Position(1, 9), uri)  # right after the surrogate
+    assert isinstance(after_mark, types.InlineCompletionList)
     assert (await status(client))["state"] == "ready"
 
 

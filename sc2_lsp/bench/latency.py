@@ -18,7 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..engine import Engine
+from ..cli import given_options
+from ..engine import open_engine
 from ..engine.loading import resolve_model_name
 from .lsp_client import EditorSession, server_command
 from .naive import NaiveCompleter
@@ -77,7 +78,7 @@ async def replay_all(args: argparse.Namespace, sessions: list[TypingSession]
                                           server_command(Path(tmp) / f"{name}.log"))
                 await _ready(servers[name])
             editors = {name: ServerEditor(editor) for name, editor in servers.items()}
-            engine = Engine.load(settings.model_spec())
+            engine = open_engine(settings.model_spec(), kv_reuse=False)
             editors["naive"] = NaiveEditor(NaiveCompleter(engine, settings))
             return await _play(editors, sessions, args)
         finally:
@@ -102,10 +103,8 @@ async def _play(editors: dict, sessions: list[TypingSession], args) -> dict[str,
 
 
 def _options(args: argparse.Namespace, kv_reuse: bool) -> dict:
-    options = {"quant": args.quant, "dtype": args.dtype, "device": args.device,
-               "allowDownload": args.allow_download, "threads": args.threads,
-               "deadlineMs": BENCH_DEADLINE_MS, **args.settings, "kvReuse": kv_reuse}
-    return {**options, "model": args.model} if args.model else options
+    return {**given_options(args), "deadlineMs": BENCH_DEADLINE_MS, **args.settings,
+            "kvReuse": kv_reuse}
 
 
 # ----------------------------------------------------------------------------- summary

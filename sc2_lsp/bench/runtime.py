@@ -9,12 +9,14 @@ decode loop, so what is measured is what a keystroke costs.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import resource
 import statistics
 import sysconfig
 from pathlib import Path
 
-from ..engine import GenerationRequest, LocalEngine, ModelSpec
+from ..cli import settings_from_args
+from ..engine import GenerationRequest, LocalEngine
 from .report import markdown_table, progress, write_outputs
 
 COLUMNS = ["model", "quant", "dtype", "prompt_tokens", "cold_prefill_ms", "reuse_prefill_ms",
@@ -31,13 +33,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    quants = args.quant.split(",")
     lengths = [int(n) for n in args.prompt_tokens.split(",")]
+    model = settings_from_args(args).model_spec()
     rows = []
-    for quant in quants:
-        spec = ModelSpec(args.model, quant, args.dtype, args.device, args.allow_download,
-                         args.threads)
-        engine = LocalEngine.load(spec)
+    for quant in args.quants:
+        engine = LocalEngine.load(dataclasses.replace(model, quant=quant))
         corpus = _code_tokens(engine, max(lengths) + APPENDED)
         for n in progress(lengths, desc=f"runtime {engine.loaded.name} {quant}"):
             rows.append(_measure(engine, corpus, n, args.repeat))

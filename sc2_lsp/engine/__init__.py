@@ -19,13 +19,12 @@ __all__ = ["Engine", "Generation", "GenerationRequest", "LoadedModel", "LocalEng
            "load_model", "open_engine"]
 
 
-def open_engine(settings, progress=None) -> Engine:
-    """The engine the settings ask for (`engine`: local | openai), ready to generate."""
-    if settings.engine == "openai":
+def open_engine(spec: ModelSpec, progress=None, *, kv_reuse: bool = True, cache_entries: int = 4) -> Engine:
+    """The engine a `ModelSpec` asks for (`engine`: local | openai), ready to generate."""
+    if spec.engine == "openai":
         from .remote import RemoteEngine
 
-        return RemoteEngine.connect(settings.endpoint, settings.model, settings.tokenizer,
-                                    timeout_s=settings.endpoint_timeout_ms / 1000,
-                                    kv_reuse=settings.kv_reuse, progress=progress)
-    return LocalEngine.load(settings.model_spec(), progress, kv_reuse=settings.kv_reuse,
-                            cache_entries=settings.kv_cache_entries)
+        return RemoteEngine.connect(spec.endpoint, spec.model, spec.tokenizer,
+                                    timeout_s=spec.endpoint_timeout_ms / 1000,
+                                    kv_reuse=kv_reuse, progress=progress)
+    return LocalEngine.load(spec, progress, kv_reuse=kv_reuse, cache_entries=cache_entries)
