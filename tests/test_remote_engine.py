@@ -153,6 +153,28 @@ def test_cli_complete_through_the_endpoint_prints_the_local_text(vllm, tmp_path)
     assert answers[1]["range"] == answers[0]["range"]
 
 
+def test_bench_latency_replays_typists_at_once_against_the_endpoint(vllm, tmp_path):
+    from .test_bench_latency import SAMPLE
+
+    path = tmp_path / "sample.py"
+    path.write_text(SAMPLE)
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "sc2_lsp", "--log-level", "warning", "bench", "latency",
+           "--files", str(path), "--sessions", "2", "--max-requests", "3", "--engine", "openai",
+           "--endpoint", vllm.url, "--model", vllm.model, "--clients", "1,2", "--out", str(out)]
+    done = subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr[-2000:]
+    data = json.loads((out / "latency.json").read_text())
+    assert set(data["variants"]) == {"full", "no-kv-reuse", "naive", "local-full"}
+    assert data["variants"]["no-kv-reuse"]["mean_reused_tokens"] in (0, None)
+    assert {n: row["requests"] for n, row in data["clients"].items()} == {"1": 6, "2": 12}
+    assert all(row["errors"] == 0 and row["p99_ms"] is not None
+               for row in data["clients"].values())
+    clients = {r["client"] for r in data["records"] if r["variant"] == "clients=2"}
+    assert clients == {0, 1}
+    assert "## Typists at once, one engine" in (out / "latency.md").read_text()
+
+
 @pytest.mark.asyncio(loop_scope="module")
 async def test_endpoint_killed_then_restarted_mid_session(vllm, tmp_path):
     """Last in the module: it stops and restarts the shared server."""

@@ -139,7 +139,9 @@ class RemoteEngine:
                 self._no_healing_note()
                 prompt += self.tokenizer.encode(forced, add_special_tokens=False)
                 forced = ""
-        body["prompt"] = prompt
+        # Token ids where we know they are taken (vLLM); text, special tokens included,
+        # elsewhere (TGI's route takes strings only; llama.cpp parses both).
+        body["prompt"] = prompt if self.server == "vllm" else self.tokenizer.decode(prompt)
         return body, forced
 
     def _no_healing_note(self) -> None:
