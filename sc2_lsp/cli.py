@@ -175,7 +175,7 @@ def serve(args: argparse.Namespace) -> int:
 def complete(args: argparse.Namespace) -> int:
     from .completion import CompletionPipeline
     from .documents import DocumentStore
-    from .engine import Engine
+    from .engine import open_engine
 
     settings = settings_from_args(args, COMPLETE_BASE)
     path = args.file.resolve()
@@ -187,7 +187,9 @@ def complete(args: argparse.Namespace) -> int:
     if not 0 <= args.line < doc.line_count or args.character < 0:
         raise UsageError(f"position {args.line}:{args.character} is outside {args.file}")
     offset = doc.offset_at(args.line, args.character, args.encoding)
-    engine = Engine.load(settings.model_spec(), kv_reuse=settings.kv_reuse)
+    engine = open_engine(settings.model_spec(), kv_reuse=settings.kv_reuse)
+    if (info := engine.describe())["state"] == "error":
+        raise RuntimeError(info["error"])
     workspace = args.workspace.resolve() if args.workspace else None
     result = CompletionPipeline(engine, settings, store).complete(doc, offset,
                                                                   workspace=workspace)

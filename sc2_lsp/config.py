@@ -70,6 +70,19 @@ class ModelSpec:
         "(offline by default).")
     threads: Annotated[int, Range(0, 1024)] = setting(
         0, "CPU threads for torch; 0: one for small models, else all cores.")
+    engine: Literal["local", "openai"] = setting(
+        "local", "Where the model runs: local (in this process) or openai (an "
+        "OpenAI-compatible server such as vLLM at endpoint, serving model; API key: "
+        "$SC2_API_KEY).")
+    endpoint: str | None = setting(
+        None, "With engine openai: the server's base URL, e.g. http://127.0.0.1:8000/v1.",
+        shown="none")
+    tokenizer: str | None = setting(
+        None, "With engine openai: the served model's tokenizer, a local folder or hub id "
+        "(prompts are built and tokenized here).", shown="model")
+    endpoint_timeout_ms: Annotated[int, Range(100, 600_000)] = setting(
+        10_000, "With engine openai: the longest wait for the endpoint to connect or to send "
+        "the next part of an answer, in milliseconds; then it counts as down.")
 
 
 @dataclass(frozen=True, kw_only=True)

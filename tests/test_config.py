@@ -94,7 +94,8 @@ def test_the_model_spec_is_the_model_part_of_the_settings():
     assert settings.model_spec() == ModelSpec("m", quant="int8", threads=2)
     assert isinstance(settings, ModelSpec)
     assert [f.name for f in dataclasses.fields(ModelSpec)] == [
-        "model", "quant", "dtype", "device", "allow_download", "threads"]
+        "model", "quant", "dtype", "device", "allow_download", "threads", "engine", "endpoint",
+        "tokenizer", "endpoint_timeout_ms"]
 
 
 def test_config_is_a_leaf():

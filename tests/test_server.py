@@ -19,7 +19,7 @@ from sc2_lsp.bench.lsp_client import as_plain
 from sc2_lsp.completion import CompletionPipeline
 from sc2_lsp.config import Settings
 from sc2_lsp.documents import DocumentStore
-from sc2_lsp.engine import Engine
+from sc2_lsp.engine import LocalEngine
 
 SERVER = [sys.executable, "-m", "sc2_lsp", "--log-level", "warning", "serve"]
 # One server per client kind for the whole module: tests use their own documents
@@ -92,7 +92,7 @@ def in_process(text: str, offset: int, **settings) -> str:
     store = DocumentStore()
     doc = store.open(URI, text, "python")
     settings = Settings(deadline_ms=OPTIONS["deadlineMs"], **settings)
-    engine = Engine.load(settings.model_spec())
+    engine = LocalEngine.load(settings.model_spec())
     return CompletionPipeline(engine, settings, store).complete(doc, offset).text
 
 

@@ -194,7 +194,7 @@ def _quantization_config(quant: str, dtype: torch.dtype):
                               bnb_4bit_compute_dtype=compute)
 
 
-def _load_tokenizer(source: str, local_only: bool):
+def load_tokenizer(source: str, local_only: bool):
     from transformers import AutoTokenizer
 
     try:
@@ -234,7 +234,7 @@ def _load_pretrained(source: str, name: str, spec: ModelSpec, device: str, quant
         model.to(device)
         quant = _pack(model, quant, notes, report)
     report(85, "loading tokenizer")
-    tokenizer = _load_tokenizer(tokenizer_source or source, local_only)
+    tokenizer = load_tokenizer(tokenizer_source or source, local_only)
     return LoadedModel(model, tokenizer, name, device, dtype, quant, notes)
 
 
@@ -276,7 +276,7 @@ def _load_random(name: str, spec: ModelSpec, device: str, quant: str, notes: lis
     from transformers import Starcoder2ForCausalLM
 
     tokenizer_source = str(embedded_model_path())
-    tokenizer = _load_tokenizer(tokenizer_source, True)
+    tokenizer = load_tokenizer(tokenizer_source, True)
     config = random_config(name.removeprefix("random:"), vocab_size=len(tokenizer))
     quant = _auto_quant(quant, device, _estimate_params(config))
     dtype = _resolve_dtype(spec.dtype, device, _estimate_params(config))
