@@ -98,7 +98,7 @@ class CompletionPipeline:
         stats = {**generation.stats, **_stats("model", job.mode),
                  "context_tokens": job.prompt.context_tokens,
                  "stop_reason": generation.stop_reason}
-        if generation.stop_reason not in ("cancelled", "deadline"):
+        if generation.stop_reason not in ("cancelled", "deadline", "error"):
             self.cache.store(job.uri, job.prefix, job.suffix, text, job.context)
         completion = _answer(text, job.offset, job.suffix, stats, job.t0)
         completion.prompt = job.prompt
@@ -123,7 +123,7 @@ class CompletionPipeline:
     def budget_tokens(self) -> int:
         """The prompt budget, within what the model was trained on when its config says
         (the embedded model saw 512-token sequences; longer prompts confuse it)."""
-        trained = self._model_hint("sc2_trained_context")
+        trained = self.engine.hints.trained_context
         return min(self.settings.context_tokens, trained or self.settings.context_tokens)
 
     @property
@@ -132,12 +132,7 @@ class CompletionPipeline:
         preference from its config (a small model leans on the text just before it)."""
         if self.settings.middle_lines is not None:
             return self.settings.middle_lines
-        return self._model_hint("sc2_middle_lines") or 0
-
-    def _model_hint(self, key: str) -> int | None:
-        """A prompt hint the model's config.json carries (the embedded model's do)."""
-        value = getattr(self.engine.loaded.model.config, key, None)
-        return int(value) if value else None
+        return self.engine.hints.middle_lines or 0
 
     def forget(self, uri: str) -> None:
         self._builders.pop(uri, None)

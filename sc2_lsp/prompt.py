@@ -38,6 +38,15 @@ REPO_NAME, FILE_SEP = "<repo_name>", "<file_sep>"
 FIM_PREFIX, FIM_SUFFIX, FIM_MIDDLE = "<fim_prefix>", "<fim_suffix>", "<fim_middle>"
 
 MAX_HEAL_CHARS = 32
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _tokenizable(text: str) -> str:
+    """Lone surrogates (text that isn't valid Unicode, which LSP's UTF-16 lets a document
+    hold) as U+FFFD: the tokenizer only takes valid Unicode, and one character for one
+    keeps every offset into the text valid."""
+    return text if text.isascii() else _SURROGATE.sub("\ufffd", text)
 """Longest text token healing re-types: longer pre-tokens (a long word) back off one token."""
 
 BOUNDARY_SEARCH_CHARS = 256
@@ -177,10 +186,11 @@ class PromptBuilder:
     # ------------------------------------------------------------------------ tokenizing
     def encode(self, text: str) -> list[int]:
         """Token ids of user text, special-token strings included as plain text."""
-        return self._tokens.encode(text, add_special_tokens=False).ids if text else []
+        return self._tokens.encode(_tokenizable(text), add_special_tokens=False).ids if text else []
 
     def _token_starts(self, text: str) -> list[int]:
-        return [start for start, _ in self._tokens.encode(text, add_special_tokens=False).offsets]
+        encoding = self._tokens.encode(_tokenizable(text), add_special_tokens=False)
+        return [start for start, _ in encoding.offsets]
 
     def _special_piece(self, token: str) -> _Piece:
         return _Piece(token, [self._special[token]])
@@ -421,7 +431,8 @@ class PromptBuilder:
         tail_start = max(len(text) - 4 * MAX_HEAL_CHARS, floor)
         tail = text[tail_start:]
         pre_tokenizer = self._tokens.pre_tokenizer
-        pre = pre_tokenizer.pre_tokenize_str(tail) if pre_tokenizer is not None else []
+        pre = (pre_tokenizer.pre_tokenize_str(_tokenizable(tail))
+               if pre_tokenizer is not None else [])
         cut = tail_start + pre[-1][1][0] if pre else len(text)
         if len(text) - cut > MAX_HEAL_CHARS:
             cut = tail_start + self._token_starts(tail)[-1]
