@@ -10,13 +10,13 @@ from sc2_lsp.bench.tasks import read_jsonl
 from sc2_lsp.completion import CompletionPipeline
 from sc2_lsp.config import Settings
 from sc2_lsp.documents import DocumentStore
-from sc2_lsp.engine import Engine
+from sc2_lsp.engine.local import LocalEngine
 
 TASKS = Path(__file__).resolve().parent / "fixtures/context_tasks/tasks.jsonl"
 
 
 def test_context_json_of_the_parse_header_task(tiny_loaded):
-    pipeline = CompletionPipeline(Engine(tiny_loaded), Settings(context_tokens=2048),
+    pipeline = CompletionPipeline(LocalEngine(tiny_loaded), Settings(context_tokens=2048),
                                   DocumentStore())
     data = json.loads(json.dumps(measure(pipeline, read_jsonl(TASKS), "tasks.jsonl")))
     need = {"name": "parse_header", "path": "util.py", "line": 3, "where": "cross-file"}
