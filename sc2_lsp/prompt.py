@@ -177,6 +177,9 @@ class PromptBuilder:
         self._prefix_encoder = _IncrementalEncoder(self.encode)
         self._middle_encoder = _IncrementalEncoder(self.encode)
         self._snippet_ids: LRUCache = LRUCache(maxsize=256)
+        self._trims: LRUCache = LRUCache(maxsize=64)
+        """The trimmed version last used of a snippet: the cut stays put while it fits, even
+        when the snippet's preferred lines change (another name used), for the KV cache."""
         self._chosen: set[Snippet] = set()
         """Snippets of the last prompt: they keep their budget first while offered (typing
         that re-ranks the context must not reshuffle the prompt, whose tokens are cached)."""
@@ -324,6 +327,9 @@ class PromptBuilder:
             return snippet, ids
         if snippet.parts is None:
             return None
+        kept = self._trims.get(snippet)
+        if kept is not None and len(self._ids(kept)) <= room:
+            return kept, self._ids(kept)  # the same cut as last time while it fits
         best, lo, hi = None, 1, len(snippet.parts[1]) - 1  # the head and 1+ lines
         while lo <= hi:
             keep = (lo + hi) // 2
@@ -333,6 +339,8 @@ class PromptBuilder:
                 best, lo = (trimmed, trimmed_ids), keep + 1
             else:
                 hi = keep - 1
+        if best is not None:
+            self._trims[snippet] = best[0]
         return best
 
     def _ids(self, snippet: Snippet) -> list[int]:
