@@ -234,7 +234,7 @@ def packed(request) -> LoadedModel:
 def test_packed_models_generate_with_kv_reuse_exact(packed, code_ids):
     """int4 / int8-torch: cached and uncached greedy agree token for token (the typing
     sequence, with edits and prompts past the sliding window)."""
-    cached, fresh = Engine(packed), Engine(packed, kv_reuse=False)
+    cached, fresh = LocalEngine(packed), LocalEngine(packed, kv_reuse=False)
     for prompt in typing_sequence(code_ids)[3:8]:
         a = cached.generate(GenerationRequest(prompt, max_new_tokens=10))
         b = fresh.generate(GenerationRequest(prompt, max_new_tokens=10, speculate=False))
@@ -244,8 +244,8 @@ def test_packed_models_generate_with_kv_reuse_exact(packed, code_ids):
 
 def test_packed_models_speculate_exactly_greedy(packed, code_ids):
     prompt = code_ids[:300]
-    plain = Engine(packed).generate(GenerationRequest(prompt, 32, speculate=False))
-    spec = Engine(packed).generate(GenerationRequest(prompt, 32, speculate=True))
+    plain = LocalEngine(packed).generate(GenerationRequest(prompt, 32, speculate=False))
+    spec = LocalEngine(packed).generate(GenerationRequest(prompt, 32, speculate=True))
     assert spec.token_ids == plain.token_ids
 
 
@@ -279,7 +279,7 @@ def test_int4_falls_back_with_one_message_when_layers_do_not_fit(tokenizer, code
     assert _pack(model, "int4", notes, lambda pct, msg: None) == "int8-torch"
     assert len(notes) == 1 and "int4 needs" in notes[0] and "int8-torch" in notes[0]
     loaded = LoadedModel(model, tokenizer, "odd", "cpu", torch.float32, "int8-torch")
-    gen = Engine(loaded).generate(GenerationRequest(code_ids[:40], 6))
+    gen = LocalEngine(loaded).generate(GenerationRequest(code_ids[:40], 6))
     assert len(gen.token_ids) == 6
 
 
