@@ -50,14 +50,14 @@ def vllm(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def remote(vllm):
-    engine = open_engine(_remote_settings(vllm))
+    engine = open_engine(_remote_settings(vllm).model_spec())
     yield engine
     engine.close()
 
 
 @pytest.fixture(scope="module")
 def local():
-    return open_engine(LOCAL)
+    return open_engine(LOCAL.model_spec())
 
 
 def _remote_settings(vllm: VllmServer, **changes) -> Settings:
@@ -130,7 +130,7 @@ def test_second_keystroke_reuses_the_servers_prefix_cache(remote):
 
 
 def test_no_kv_reuse_gets_no_prefix_cache_hits(vllm):
-    engine = open_engine(_remote_settings(vllm, kv_reuse=False))
+    engine = open_engine(_remote_settings(vllm).model_spec(), kv_reuse=False)
     text = "\n".join(f"value_{i} = {i} * {i}" for i in range(40)) + "\nvalue_40 = "
     assert [complete(engine, text).stats["reused_tokens"] for _ in range(2)] == [0, 0]
     engine.close()
