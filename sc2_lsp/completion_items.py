@@ -17,9 +17,9 @@ from .documents import Document, text_units
 
 def typed_word(doc: Document | None, position: types.Position, encoding: str) -> str:
     """The word before the cursor, by the document's language's identifier rules."""
-    offset = None if doc is None else doc.offset_at(position.line, position.character, encoding)
-    if offset is None:
+    if doc is None:
         return ""
+    offset = doc.offset_at(position.line, position.character, encoding)
     line_start = doc.line_start(doc.line_of(offset))
     return word_before(doc.text[line_start:offset], doc.language_id, doc.path)
 

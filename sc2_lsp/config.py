@@ -139,11 +139,11 @@ class Settings(ModelSpec):
         failed = {name: Problem(given[name], "unknown setting")
                   for name in updates if name not in known}
         try:
-            CONVERTER.structure({**current, **_without(updates, failed)}, Settings)
+            settings = CONVERTER.structure({**current, **_without(updates, failed)}, Settings)
         except ClassValidationError as error:
             failed |= {note.name: Problem(given[note.name], str(exc), show(current[note.name]))
                        for exc, note in error.group_exceptions()[0]}
-        settings = CONVERTER.structure({**current, **_without(updates, failed)}, Settings)
+            settings = CONVERTER.structure({**current, **_without(updates, failed)}, Settings)
         return settings, [failed[name] for name in updates if name in failed]
 
 
@@ -151,15 +151,21 @@ class Settings(ModelSpec):
 CLIENT_KEYS = frozenset({"enable", "server_command", "languages", "trace"})
 
 
-def from_editor(base: Settings, payload: Any) -> tuple[Settings | None, str | None]:
+def from_editor(base: Settings, payload: Any, unset: Settings
+                ) -> tuple[Settings | None, str | None]:
     """`base` with an editor's payload on top, nested (`{"sc2": {...}}`) or flat, and one
-    message for all its problems. None when the payload holds no settings object (a
-    null says nothing; anything else is named in the message): nothing to apply."""
+    message for all its problems. A null value unsets its key: it takes `unset`'s value
+    (the command line's, else the default), so an editor that sends every key can clear
+    one it set at start. None when the payload holds no settings object (a null says
+    nothing; anything else is named in the message): nothing to apply."""
     section = payload.get("sc2", payload) if isinstance(payload, dict) else payload
     if payload is None:
         return None, None
     if not isinstance(section, dict):
         return None, f"sc2 settings must be an object, got {show(section)}; settings unchanged"
+    known = {f.name for f in fields(Settings)}
+    section = {key: getattr(unset, snake(str(key))) if value is None and
+               snake(str(key)) in known else value for key, value in section.items()}
     settings, problems = base.layered(section)
     return settings, message(problems)
 
@@ -220,7 +226,7 @@ def _kind(hint: Any) -> Kind:
         return Kind(str, get_args(hint), None, optional)
     if get_origin(hint) is Annotated:
         base, *extras = get_args(hint)
-        return Kind(base, (), next(e for e in extras if isinstance(e, Range)), optional)
+        return Kind(base, (), next((e for e in extras if isinstance(e, Range)), None), optional)
     return Kind(hint, (), None, optional)
 
 

@@ -55,6 +55,9 @@ _BOUNDARY = re.compile(r"\S(?=\s)")
 CHARS_PER_TOKEN_BOUND = 16
 """Text examined per token of budget when fitting windows; code averages 3-4 chars a token."""
 
+TRIMMABLE_SHARE = 3
+"""A trimmable snippet (skeleton, outline) gets at most 1/this of the context budget."""
+
 MIDDLE_MAX_LINES = 8
 """Lines the typed middle may span before its start moves to the cursor's line (StarCoder2's
 FIM middles, and the embedded model's, are often a few whole lines)."""
@@ -155,7 +158,7 @@ class PromptBuilder:
     """Builds prompts for one document; keep one per document so the window stays sticky."""
 
     def __init__(self, tokenizer, *, budget_tokens: int = 2048, suffix_fraction: float = 0.25,
-                 fmt: str = "repo", heal: bool = True, context_fraction: float = 0.25,
+                 fmt: str = "repo", heal: bool = True, context_fraction: float = 0.375,
                  middle_lines: int = 0) -> None:
         if fmt not in FORMATS:
             raise ValueError(f"prompt format must be one of {FORMATS}, not {fmt!r}")
@@ -286,20 +289,50 @@ class PromptBuilder:
         return [self._special_piece(REPO_NAME), _Piece(repo_name, self.encode(repo_name))]
 
     def _select(self, snippets: list[Snippet], limit: int) -> list[tuple[Snippet, list[int]]]:
-        """Snippets in the given (stable) order that fit ``limit`` tokens, with their ids.
+        """Snippets that fit ``limit`` tokens, with their ids, in the given (stable) order.
 
-        The limit is the context share of the budget, plus, when the whole file fits, the
-        budget it leaves unused, rounded down to whole steps so that it changes (and the
-        prompt with it) only once per step of typing, like the sticky window."""
-        chosen, used = [], 0
-        for snippet in snippets:
-            ids = self._snippet_ids.get(snippet)
-            if ids is None:
-                ids = self._snippet_ids[snippet] = self.encode(_snippet_text(snippet))
-            if used + 1 + len(ids) <= limit:
-                chosen.append((snippet, ids))
-                used += 1 + len(ids)
-        return chosen
+        The budget goes by priority (a snippet's ``priority``, lower first): a snippet that
+        does not fit whole is trimmed line by line (its first line always kept) to what is
+        left, then lower-priority ones get the rest. The limit is the context share of the
+        budget, plus, when the whole file fits, the budget it leaves unused, rounded down to
+        whole steps so that it changes (and the prompt with it) only once per step of
+        typing, like the sticky window."""
+        picked: dict[int, tuple[Snippet, list[int]]] = {}
+        used = 0
+        for index in sorted(range(len(snippets)), key=lambda i: snippets[i].priority):
+            room = limit - used - 1
+            if snippets[index].parts is not None:  # a long skeleton leaves room for others
+                room = min(room, max(limit // TRIMMABLE_SHARE, 1))
+            fitted = self._fit(snippets[index], room)
+            if fitted is not None:
+                picked[index] = fitted
+                used += 1 + len(fitted[1])
+        return [picked[index] for index in sorted(picked)]
+
+    def _fit(self, snippet: Snippet, room: int) -> tuple[Snippet, list[int]] | None:
+        """The snippet whole if it fits ``room`` tokens, else its longest trimmed version
+        that does (found by bisection), else None."""
+        ids = self._ids(snippet)
+        if len(ids) <= room:
+            return snippet, ids
+        if snippet.parts is None:
+            return None
+        best, lo, hi = None, 1, len(snippet.parts[1]) - 1  # the head and 1+ lines
+        while lo <= hi:
+            keep = (lo + hi) // 2
+            trimmed = snippet.trimmed(keep)
+            trimmed_ids = self._ids(trimmed)
+            if len(trimmed_ids) <= room:
+                best, lo = (trimmed, trimmed_ids), keep + 1
+            else:
+                hi = keep - 1
+        return best
+
+    def _ids(self, snippet: Snippet) -> list[int]:
+        ids = self._snippet_ids.get(snippet)
+        if ids is None:
+            ids = self._snippet_ids[snippet] = self.encode(_snippet_text(snippet))
+        return ids
 
     # ---------------------------------------------------------------------------- suffix
     def _suffix_window(self, suffix: str) -> _Piece:

@@ -59,9 +59,12 @@ class Sc2Protocol(LanguageServerProtocol):
                 self._send_error(error.id, error.code, error.message)
             return
         try:
-            self.handle_message(self.structure_message(data))
+            message = self.structure_message(data)
         except JsonRpcException as exc:  # requests were answered in structure_message
             log.warning("%s: %s", data.get("method"), exc.message)
+            return
+        self._initialize_seen |= data.get("method") == types.INITIALIZE
+        self.handle_message(message)
 
     def _check_lifecycle(self, data: dict) -> None:
         """LSP's order: nothing before `initialize` (notifications dropped, requests
@@ -72,7 +75,6 @@ class Sc2Protocol(LanguageServerProtocol):
         is_request = "id" in data
         if not self._initialize_seen:
             if method == types.INITIALIZE and is_request:
-                self._initialize_seen = True
                 return
             raise RpcError(SERVER_NOT_INITIALIZED, f"{method}: the server is not initialized",
                            data.get("id"), is_request)
@@ -133,8 +135,11 @@ async def read_messages(read: Callable[[], Awaitable[bytes]], protocol: Sc2Proto
         for item in reader.feed(data):
             if isinstance(item, FramingError):
                 log.warning("framing error: %s", item.reason)
-            else:
+                continue
+            try:
                 protocol.receive(item)
+            except Exception:  # one message's failure must never end the loop
+                log.exception("message could not be handled")
     if reader.pending:
         log.warning("stream closed inside a message (%d bytes unread)", reader.pending)
 

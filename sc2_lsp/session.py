@@ -51,9 +51,9 @@ class Counters:
 
 class Session:
     def __init__(self, settings: Settings | None = None):
-        # `base`: the defaults, the command line and initializationOptions; each
-        # didChangeConfiguration is laid over it, so none of these is ever lost.
-        self.base = self.settings = settings or Settings()
+        # `cli`: the defaults and the command line; `base`: those and initializationOptions.
+        # Each didChangeConfiguration is laid over `base`, so none of these is ever lost.
+        self.cli = self.base = self.settings = settings or Settings()
         self._target: ModelSpec | None = None  # what the latest load loads
         self.store = DocumentStore()
         self.workspace: Path | None = None

@@ -216,6 +216,73 @@ def test_quantized_models_load_and_generate_on_cpu(quant, code_ids):
     assert gen.stats["generated_tokens"] > 0
 
 
+@pytest.fixture(scope="module", params=[("random:tiny", "int4"), ("random:tiny", "int8-torch"),
+                                        (None, "int4"), (None, "int8-torch")],
+                ids=lambda p: f"{p[0] or 'embedded'}-{p[1]}")
+def packed(request) -> LoadedModel:
+    """The tiny random model and the embedded model with torch-native packed weights."""
+    model, quant = request.param
+    messages = []
+    loaded = load_model(ModelSpec(model, quant=quant, device="cpu"),
+                        lambda pct, msg: messages.append(msg))
+    assert loaded.quant == quant and not loaded.notes
+    layers = loaded.model.config.num_hidden_layers
+    assert f"quantizing layer {layers}/{layers} to {quant}" in messages
+    return loaded
+
+
+def test_packed_models_generate_with_kv_reuse_exact(packed, code_ids):
+    """int4 / int8-torch: cached and uncached greedy agree token for token (the typing
+    sequence, with edits and prompts past the sliding window)."""
+    cached, fresh = LocalEngine(packed), LocalEngine(packed, kv_reuse=False)
+    for prompt in typing_sequence(code_ids)[3:8]:
+        a = cached.generate(GenerationRequest(prompt, max_new_tokens=10))
+        b = fresh.generate(GenerationRequest(prompt, max_new_tokens=10, speculate=False))
+        assert a.token_ids == b.token_ids
+        assert len(a.token_ids) == 10
+
+
+def test_packed_models_speculate_exactly_greedy(packed, code_ids):
+    prompt = code_ids[:300]
+    plain = LocalEngine(packed).generate(GenerationRequest(prompt, 32, speculate=False))
+    spec = LocalEngine(packed).generate(GenerationRequest(prompt, 32, speculate=True))
+    assert spec.token_ids == plain.token_ids
+
+
+def test_packed_weights_are_smaller_and_close_to_the_originals():
+    """The embedded model's weights shrink (int4 < int8-torch < 65% of fp32: its fp32
+    embedding stays), and a packed product stays close to the exact one, through the
+    kernel (one row) and through the unpacked weight (a prefill's many bf16 rows)."""
+    from sc2_lsp.engine.quantize import packed_linear
+
+    dense = load_model(ModelSpec(None, device="cpu"))
+    sizes = {q: load_model(ModelSpec(None, quant=q, device="cpu")).footprint_mb
+             for q in ("int4", "int8-torch")}
+    assert sizes["int4"] < sizes["int8-torch"] < 0.65 * dense.footprint_mb
+    torch.manual_seed(0)
+    weight, bias, x = torch.randn(192, 256), torch.randn(192), torch.randn(40, 256)
+    exact = torch.nn.functional.linear(x, weight, bias)
+    for kind, bound in (("int4", 0.1), ("int8-torch", 0.02)):
+        for rows in (1, 40):  # the kernel, and the unpacked weight of a prefill
+            got = packed_linear(kind, weight.bfloat16(), bias.bfloat16(), 64)(x[:rows].bfloat16())
+            error = (got.float() - exact[:rows]).norm() / exact[:rows].norm()
+            assert error < bound, (kind, rows, error)
+
+
+def test_int4_falls_back_with_one_message_when_layers_do_not_fit(tokenizer, code_ids):
+    """Layer outputs of 48 fit no int4 block: int8-torch instead, said once."""
+    model = tiny_model(tokenizer, hidden_size=48, intermediate_size=96, num_attention_heads=4,
+                       num_key_value_heads=4)
+    from sc2_lsp.engine.loading import _pack
+
+    notes = []
+    assert _pack(model, "int4", notes, lambda pct, msg: None) == "int8-torch"
+    assert len(notes) == 1 and "int4 needs" in notes[0] and "int8-torch" in notes[0]
+    loaded = LoadedModel(model, tokenizer, "odd", "cpu", torch.float32, "int8-torch")
+    gen = LocalEngine(loaded).generate(GenerationRequest(code_ids[:40], 6))
+    assert len(gen.token_ids) == 6
+
+
 def test_random_architectures_are_exact():
     from sc2_lsp.engine.architectures import random_config
     c = random_config("starcoder2-3b")

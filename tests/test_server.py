@@ -30,7 +30,8 @@ SOURCE = ("import os\n\n\ndef read_lines(path):\n    with open(path) as handle:\
           "        return handle.read().splitlines()\n\n\ndef count_words(text):\n    ")
 URI = "file:///work/sample/words.py"
 # Tests check behaviour, not speed: no deadline may cut a generation on a busy machine.
-OPTIONS = {"deadlineMs": 600_000}
+# The log level beats the command line's `warning`: tests read the server's info lines.
+OPTIONS = {"deadlineMs": 600_000, "logLevel": "info"}
 
 
 def with_inline(spec: str, encodings: list[str] | None = None) -> types.ClientCapabilities:
@@ -60,6 +61,14 @@ async def wait_ready(client: LanguageClient) -> dict:
             return state
         await asyncio.sleep(0.1)
     raise TimeoutError("model did not load")
+
+
+async def eventually(condition, tries: int = 100) -> bool:
+    for _ in range(tries):
+        if condition():
+            return True
+        await asyncio.sleep(0.05)
+    return condition()
 
 
 def open_doc(client: LanguageClient, text: str, uri: str = URI, language: str = "python"):
@@ -107,6 +116,7 @@ async def test_capabilities_progress_and_ready_state(client: LanguageClient):
     assert caps.position_encoding == types.PositionEncodingKind.Utf16
     state = await status(client)
     assert state["state"] == "ready" and state["model"] == "random:tiny"
+    assert state["settings"]["postprocess"] is False  # flat initializationOptions apply
     kinds = [type(v).__name__ for reports in client.progress_reports.values() for v in reports]
     assert kinds[0] == "WorkDoneProgressBegin" and kinds[-1] == "WorkDoneProgressEnd"
     assert "WorkDoneProgressReport" in kinds
@@ -272,10 +282,64 @@ async def test_a_failed_load_is_shown_and_the_server_keeps_answering(
         settings={"sc2": {"model": missing}}))
     state = await wait_ready(any_client)
     assert state["state"] == "error" and missing in state["error"]
-    assert any(m.type == types.MessageType.Error and missing in m.message
-               for m in any_client.messages)
+    # The state turns to error on the worker thread; the message follows from the loop.
+    assert await eventually(lambda: any(m.type == types.MessageType.Error and missing in
+                                        m.message for m in any_client.messages))
     open_doc(any_client, SOURCE)
     assert len((await inline(any_client, end_of(SOURCE))).items) == 0
     any_client.workspace_did_change_configuration(types.DidChangeConfigurationParams(
         settings={"sc2": {}}))
     assert (await wait_ready(any_client))["state"] == "ready"
+
+
+# Started with a model and a bound on the command line, as `sc2-lsp serve --model M`.
+CLI_SERVER = [*SERVER, "--model", "random:tiny", "--max-new-tokens", "7"]
+
+
+@pytest_lsp.fixture(config=ClientServerConfig(server_command=CLI_SERVER), loop_scope="module")
+async def cli_client(lsp_client: LanguageClient):
+    yield
+    await lsp_client.shutdown_session()
+
+
+def configure(client: LanguageClient, settings) -> None:
+    client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings))
+
+
+async def test_settings_stay_put_across_layers_and_pushes(cli_client: LanguageClient):
+    """defaults < command line < initializationOptions (here nested; every other test
+    sends them flat) < didChangeConfiguration, which never starts a needless load."""
+    await cli_client.initialize_session(types.InitializeParams(
+        capabilities=with_inline("visual-studio-code"),
+        initialization_options={"sc2": {"contextTokens": 1024, "deadlineMs": 600_000}}))
+    configure(cli_client, {})  # what eglot sends right after opening a file
+    assert (await status(cli_client))["state"] == "loading"  # during the first load
+    assert (await wait_ready(cli_client))["state"] == "ready"
+    (reports,) = cli_client.progress_reports.values()  # one load, one progress
+    assert reports == [
+        types.WorkDoneProgressBegin(title="sc2-lsp: loading model", percentage=0,
+                                    cancellable=False),
+        types.WorkDoneProgressReport(message="loading random:tiny", percentage=5),
+        types.WorkDoneProgressReport(message="initialising random weights", percentage=15),
+        types.WorkDoneProgressReport(message="random:tiny ready on cpu", percentage=100),
+        types.WorkDoneProgressEnd(message="random:tiny ready")]
+
+    async def effective() -> tuple:
+        state = await status(cli_client)
+        settings = state["settings"]
+        return state["model"], settings["maxNewTokens"], settings["contextTokens"]
+
+    assert await effective() == ("random:tiny", 7, 1024)
+    configure(cli_client, {"sc2": {"maxNewTokens": 9}})
+    assert await effective() == ("random:tiny", 9, 1024)
+    configure(cli_client, [1, 2])
+    assert await effective() == ("random:tiny", 9, 1024)
+    configure(cli_client, {"maxNewTokens": 600, "contextTokens": 512})
+    assert await effective() == ("random:tiny", 7, 512)
+    # What VS Code sends once the user clears its keys: back to the command line's values.
+    configure(cli_client, {"sc2": {"model": None, "maxNewTokens": None, "contextTokens": None}})
+    assert await effective() == ("random:tiny", 7, 2048)
+    assert [m.message for m in cli_client.messages] == [
+        "sc2 settings must be an object, got [1, 2]; settings unchanged",
+        "Invalid sc2 settings: 'maxNewTokens': 600 is outside 1..512 (keeping 7)"]
+    assert len(cli_client.progress_reports) == 1 and (await status(cli_client))["state"] == "ready"

@@ -152,12 +152,11 @@ def _pack(model, quant: str, notes: list[str], report: Progress) -> str:
     return kind
 
 
-def _resolve_dtype(requested: str, device: str, n_params: int, quant: str) -> torch.dtype:
+def _resolve_dtype(requested: str, device: str, n_params: int) -> torch.dtype:
     """`auto`: bf16 where it pays (large models, bf16-capable hardware), else fp32.
 
     Small models (the embedded one) run faster in fp32 on CPU: their cost is
-    Python overhead, not memory bandwidth. The torch-native quantized kernels take
-    bf16 activations (their fp32 paths are many times slower), so those get bf16.
+    Python overhead, not memory bandwidth.
     """
     if requested != "auto":
         if requested not in DTYPES:
@@ -167,8 +166,6 @@ def _resolve_dtype(requested: str, device: str, n_params: int, quant: str) -> to
         return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
     if device == "mps":
         return torch.float16
-    if quant in PACKED_QUANTS:
-        return torch.bfloat16
     return torch.bfloat16 if n_params > 300_000_000 and _cpu_has_bf16() else torch.float32
 
 
@@ -222,7 +219,7 @@ def _load_pretrained(source: str, name: str, spec: ModelSpec, device: str, quant
     if getattr(config, "model_type", None) != "starcoder2":
         raise ModelLoadError(f"'{source}' is a {config.model_type} model, not StarCoder2")
     quant = _auto_quant(quant, device, _estimate_params(config))
-    dtype = _resolve_dtype(spec.dtype, device, _estimate_params(config), quant)
+    dtype = _resolve_dtype(spec.dtype, device, _estimate_params(config))
     report(20, "reading weights")
     kwargs = dict(dtype=dtype, use_safetensors=True, trust_remote_code=False,
                   local_files_only=local_only)
@@ -282,7 +279,7 @@ def _load_random(name: str, spec: ModelSpec, device: str, quant: str, notes: lis
     tokenizer = load_tokenizer(tokenizer_source, True)
     config = random_config(name.removeprefix("random:"), vocab_size=len(tokenizer))
     quant = _auto_quant(quant, device, _estimate_params(config))
-    dtype = _resolve_dtype(spec.dtype, device, _estimate_params(config), quant)
+    dtype = _resolve_dtype(spec.dtype, device, _estimate_params(config))
     report(15, "initialising random weights")
     torch.manual_seed(0)
     model = Starcoder2ForCausalLM._from_config(config, dtype=dtype)  # no fp32 copy first
