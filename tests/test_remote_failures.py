@@ -6,7 +6,10 @@ against vLLM in test_remote_engine.py."""
 from __future__ import annotations
 
 import json
+import shutil
 import socket
+import ssl
+import subprocess
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -55,12 +58,36 @@ class Misbehaving(BaseHTTPRequestHandler):
         pass
 
 
-@pytest.fixture
-def endpoint():
+def _serve(tls: ssl.SSLContext | None = None):
     server = ThreadingHTTPServer(("127.0.0.1", 0), Misbehaving)
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     Misbehaving.seen_keys = []
-    yield f"http://127.0.0.1:{server.server_address[1]}/v1"
+    return server, f"http{'s' if tls else ''}://127.0.0.1:{server.server_address[1]}/v1"
+
+
+@pytest.fixture
+def endpoint():
+    server, url = _serve()
+    yield url
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def tls_endpoint(tmp_path):
+    """An HTTPS endpoint whose certificate (self-signed, for 127.0.0.1) is in no store."""
+    if shutil.which("openssl") is None:
+        pytest.skip("needs the openssl command to make a certificate")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    tls.load_cert_chain(cert, key)
+    server, url = _serve(tls)
+    yield url, cert
     server.shutdown()
     server.server_close()
 
@@ -126,5 +153,23 @@ async def test_an_invalid_endpoint_is_one_clear_error(tmp_path):
         assert status["state"] == "error"
         assert status["error"] == "endpoint 'localhost:8000' is not an http(s) URL"
         assert any("is not an http(s) URL" in m for m in editor.messages)
+    finally:
+        await editor.stop()
+
+
+async def test_tls_checks_the_certificate_against_the_systems_store(tmp_path, tls_endpoint,
+                                                                      monkeypatch):
+    url, cert = tls_endpoint
+    editor = await _session(tmp_path, url)
+    try:
+        status = await editor.status()
+        assert status["state"] == "error" and "CERTIFICATE_VERIFY_FAILED" in status["error"]
+    finally:
+        await editor.stop()
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # the store, with this certificate in it
+    editor = await _session(tmp_path, url)
+    try:
+        status = await editor.status()  # through TLS to the endpoint, which answers garbage
+        assert status["state"] == "error" and "not JSON" in status["error"]
     finally:
         await editor.stop()

@@ -6,6 +6,7 @@ the requests that failed."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from pathlib import Path
 
 from .lsp_client import EditorSession, server_command
@@ -20,7 +21,10 @@ COLUMNS = ["clients", "requests", "model_calls", "errors", "p50_ms", "p90_ms", "
 async def replay_clients(n: int, sessions: list[TypingSession], options: dict, workspace: Path,
                          log_dir: Path, **replay_options) -> list[dict]:
     """Records of n typists typing at once; typist i starts at session i (mod the count),
-    so they type different functions at the same moment where there are enough."""
+    so they type different functions at the same moment where there are enough. Each
+    types into its own path (`typist-N-i/...`, in the prompt's file header), as colleagues
+    edit their own files: a prompt shares no cached prefix with another typist's beyond
+    the workspace's snippets, nor with an earlier run."""
     editors = [EditorSession() for _ in range(n)]
     try:
         for i, editor in enumerate(editors):
@@ -30,13 +34,20 @@ async def replay_clients(n: int, sessions: list[TypingSession], options: dict, w
             if status["state"] != "ready":
                 raise RuntimeError(f"a client's server is not ready: {status['error']}")
         typed = await asyncio.gather(*(
-            _type_all(ServerEditor(editor), sessions[i % len(sessions):]
-                      + sessions[:i % len(sessions)], replay_options)
+            _type_all(ServerEditor(editor), _own(sessions, n, i), replay_options)
             for i, editor in enumerate(editors)))
     finally:
         for editor in editors:
             await editor.stop()
     return [{"clients": n, "client": i, **r} for i, rs in enumerate(typed) for r in rs]
+
+
+def _own(sessions: list[TypingSession], n: int, i: int) -> list[TypingSession]:
+    """Typist i's sessions: rotated to start at the i-th, each under its own path."""
+    start = i % len(sessions)
+    return [dataclasses.replace(s, path=s.workspace / f"typist-{n}-{i}"
+                                / s.path.relative_to(s.workspace))
+            for s in sessions[start:] + sessions[:start]]
 
 
 async def _type_all(editor: ServerEditor, sessions: list[TypingSession],

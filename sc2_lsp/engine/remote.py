@@ -19,6 +19,7 @@ from .decoding import Generation, GenerationRequest
 from .endpoint import END, WAITING, Endpoint, EndpointError, EventStream, Health
 from .errors import ModelLoadError
 from .loading import load_tokenizer, resolve_model_name
+from .local import empty_stats
 from .protocol import PromptHints
 from .stopping import STOP_TOKENS, stop_token_ids
 
@@ -97,7 +98,7 @@ class RemoteEngine:
         else EndpointError: a server that lists models but fails completions is down."""
         self._check_listing()
         stream = self.endpoint.stream("/completions", {
-            "model": self.model, "prompt": self.stop_ids[:1] or [0], "max_tokens": 1,
+            "model": self.model, "prompt": "def", "max_tokens": 1,
             "temperature": 0.0, "stream": True})
         try:
             while (event := stream.next(self.endpoint.timeout_s)) is not END:
@@ -123,7 +124,7 @@ class RemoteEngine:
         body = {"model": self.model, "max_tokens": req.max_new_tokens,
                 "temperature": req.temperature, "top_p": req.top_p, "stream": True,
                 "stream_options": {"include_usage": True}}
-        if req.stop.mode == "single-line":  # the same rule the server can apply itself
+        if req.stop.mode == "single-line" and "\n" not in forced:  # a rule it can apply too
             body["stop"] = ["\n"]
         if self.server == "vllm":
             body.update(stop_token_ids=self.stop_ids, return_token_ids=True)
@@ -241,9 +242,8 @@ def _cached_tokens(usage: dict | None) -> int | None:
 
 
 def _failed(reason: str, req: GenerationRequest, t0: float) -> Generation:
-    stats = {"prompt_tokens": len(req.prompt_ids), "reused_tokens": 0, "prefilled_tokens": 0,
-             "generated_tokens": 0, "draft_accepted_tokens": 0, "prefill_ms": 0,
-             "decode_ms": 0, "total_ms": _ms(time.perf_counter() - t0)}
+    stats = {**empty_stats(), "prompt_tokens": len(req.prompt_ids),
+             "total_ms": _ms(time.perf_counter() - t0)}
     return Generation("", [], reason, stats)
 
 
