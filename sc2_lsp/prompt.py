@@ -332,7 +332,7 @@ class PromptBuilder:
         kept = self._trims.get(snippet)
         if kept is not None and len(self._ids(kept)) <= room:
             return kept, self._ids(kept)  # the same cut as last time while it fits
-        head, parts, tail = snippet.parts
+        parts = snippet.parts[1]
         used = len(self.encode(_snippet_text(snippet.trimmed([]))))
         keep = []
         for index, part in enumerate(parts):
