@@ -173,3 +173,14 @@ async def test_tls_checks_the_certificate_against_the_systems_store(tmp_path, tl
         assert status["state"] == "error" and "not JSON" in status["error"]
     finally:
         await editor.stop()
+
+
+async def test_a_tokenizer_that_is_not_here_is_one_clear_error(tmp_path, endpoint):
+    editor = await _session(tmp_path, endpoint, model="bigcode/not-in-the-cache")
+    try:
+        status = await editor.status()
+        assert status["state"] == "error"
+        assert "cannot load the tokenizer from 'bigcode/not-in-the-cache'" in status["error"]
+        assert "set tokenizer to a local folder" in status["error"]
+    finally:
+        await editor.stop()

@@ -55,8 +55,13 @@ class RemoteEngine:
         model = resolve_model_name(model)
         source = tokenizer or model
         report(20, f"loading tokenizer {source}")
-        engine = cls(target, model, load_tokenizer(source, local_only=True), _hints(source),
-                     kv_reuse=kv_reuse, tokenizer_name=source)
+        try:
+            tokens = load_tokenizer(source, local_only=True)
+        except ModelLoadError as exc:
+            raise ModelLoadError(f"{exc} (the prompt is tokenized here: set tokenizer to a "
+                                 "local folder with the served model's tokenizer)") from exc
+        engine = cls(target, model, tokens, _hints(source), kv_reuse=kv_reuse,
+                     tokenizer_name=source)
         report(60, f"connecting to {target.url}")
         engine.health.check()
         report(100, f"{model} at {target.url}")
