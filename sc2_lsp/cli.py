@@ -28,10 +28,12 @@ def add_model_options(parser: argparse.ArgumentParser, quant_list: bool = False)
     names = [f.name for f in fields(ModelSpec)]
     if quant_list:
         names.remove("quant")
-    add_setting_flags(parser.add_argument_group("model"), names)
+    group = parser.add_argument_group("model")
+    add_setting_flags(group, names)
     if quant_list:
-        parser.add_argument("--quant", dest="quants", type=_choice_list(choices("quant")),
-                            default=["none"], help=f"comma-separated: {','.join(choices('quant'))}")
+        group.add_argument("--quant", dest="quants", type=_choice_list(choices("quant")),
+                           default=["none"], metavar="LIST",
+                           help=f"comma-separated: {','.join(choices('quant'))}")
 
 
 def add_pipeline_options(parser: argparse.ArgumentParser, base: Settings = DEFAULTS) -> None:

@@ -177,6 +177,12 @@ class PromptBuilder:
         self._prefix_encoder = _IncrementalEncoder(self.encode)
         self._middle_encoder = _IncrementalEncoder(self.encode)
         self._snippet_ids: LRUCache = LRUCache(maxsize=256)
+        self._trims: LRUCache = LRUCache(maxsize=64)
+        """The trimmed version last used of a snippet: the cut stays put while it fits, even
+        when the snippet's preferred lines change (another name used), for the KV cache."""
+        self._chosen: set[Snippet] = set()
+        """Snippets of the last prompt: they keep their budget first while offered (typing
+        that re-ranks the context must not reshuffle the prompt, whose tokens are cached)."""
         self._special = {t: self._tokens.token_to_id(t)
                          for t in (REPO_NAME, FILE_SEP, FIM_PREFIX, FIM_SUFFIX, FIM_MIDDLE)}
 
@@ -291,15 +297,18 @@ class PromptBuilder:
     def _select(self, snippets: list[Snippet], limit: int) -> list[tuple[Snippet, list[int]]]:
         """Snippets that fit ``limit`` tokens, with their ids, in the given (stable) order.
 
-        The budget goes by priority (a snippet's ``priority``, lower first): a snippet that
-        does not fit whole is trimmed line by line (its first line always kept) to what is
-        left, then lower-priority ones get the rest. The limit is the context share of the
+        The budget goes to the snippets of the last prompt first, then by priority (a
+        snippet's ``priority``, lower first): a snippet that does not fit whole is trimmed
+        line by line (its first line always kept) to what is left, then lower-priority ones
+        get the rest. The limit is the context share of the
         budget, plus, when the whole file fits, the budget it leaves unused, rounded down to
         whole steps so that it changes (and the prompt with it) only once per step of
         typing, like the sticky window."""
         picked: dict[int, tuple[Snippet, list[int]]] = {}
         used = 0
-        for index in sorted(range(len(snippets)), key=lambda i: snippets[i].priority):
+        kept = self._chosen
+        for index in sorted(range(len(snippets)), key=lambda i: (snippets[i] not in kept,
+                                                                 snippets[i].priority)):
             room = limit - used - 1
             if snippets[index].parts is not None:  # a long skeleton leaves room for others
                 room = min(room, max(limit // TRIMMABLE_SHARE, 1))
@@ -307,6 +316,7 @@ class PromptBuilder:
             if fitted is not None:
                 picked[index] = fitted
                 used += 1 + len(fitted[1])
+        self._chosen = {snippets[index] for index in picked}
         return [picked[index] for index in sorted(picked)]
 
     def _fit(self, snippet: Snippet, room: int) -> tuple[Snippet, list[int]] | None:
@@ -317,6 +327,9 @@ class PromptBuilder:
             return snippet, ids
         if snippet.parts is None:
             return None
+        kept = self._trims.get(snippet)
+        if kept is not None and len(self._ids(kept)) <= room:
+            return kept, self._ids(kept)  # the same cut as last time while it fits
         best, lo, hi = None, 1, len(snippet.parts[1]) - 1  # the head and 1+ lines
         while lo <= hi:
             keep = (lo + hi) // 2
@@ -326,6 +339,8 @@ class PromptBuilder:
                 best, lo = (trimmed, trimmed_ids), keep + 1
             else:
                 hi = keep - 1
+        if best is not None:
+            self._trims[snippet] = best[0]
         return best
 
     def _ids(self, snippet: Snippet) -> list[int]:

@@ -276,8 +276,9 @@ class _Imports:
                          if root is not None and self.importer is not None else {})
         self.near, self.far, self.unused = _rank_uses(doc, offset, self.by_local)
         self.shown: set[tuple[Path, int]] = set()
-        """Definitions offered already: outlines leave out those offered whole, and the
-        definitions of imported names not used near the cursor those of the outlines."""
+        """Definitions offered already: those of imported names not used near the cursor
+        leave out the ones that outlines show (outlines stay whole: a module's outline is the
+        same text while typing re-ranks the names, so the prompt keeps its tokens)."""
 
     def definitions(self, names: list[tuple[str, str | None]]) -> Iterator[_Candidate]:
         for name, attr in names:
@@ -322,13 +323,11 @@ class _Imports:
                 modules.setdefault(path, []).append(symbol)
         for path, names in modules.items():
             definitions, _, version = self.retriever.parsed(path)
-            stubs = list(dict.fromkeys(d.stub for d in definitions.values()
-                                       if (path, d.start_line) not in self.shown))
+            stubs = list(dict.fromkeys(d.stub for d in definitions.values()))
             self.shown.update((path, d.start_line) for d in definitions.values())
             if stubs:
                 rel = _relative(path, self.root)
-                wanted = [stubs.index(definitions[n].stub) for n in names
-                          if n in definitions and definitions[n].stub in stubs]
+                wanted = [stubs.index(definitions[n].stub) for n in names if n in definitions]
                 yield _Candidate(("outline", str(path)), dataclasses.replace(
                     _outline_snippet(rel, tuple(stubs), (rel, version)),
                     keep_first=tuple(dict.fromkeys(wanted))))

@@ -212,6 +212,8 @@ def stub(member: Node, source: bytes) -> str:
         return head
     if _braced(body, source):
         return f"{head} {{ ... }}"
+    if head.endswith("=>"):  # an arrow function with an expression body: one statement
+        return elided_statement(member, source)
     if not head.endswith(":"):
         return head
     attributes = _attributes_set(member, body, source)

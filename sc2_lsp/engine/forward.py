@@ -104,10 +104,9 @@ class LeanForward:
                                  qkv[:, rotated:].transpose(0, 1))
         q = qk[:, :heads].transpose(0, 1)  # [H, n, d]
         if mask is None:  # row by row, each exactly as a one-token step computes it
-            start = kv.length
-            out = torch.cat([self._one_row(q[:, j:j + 1], keys, values, start + j, layer)
-                             for j in range(n)], dim=1) if n > 1 else \
-                self._one_row(q, keys, values, start, layer)
+            rows = [self._one_row(q[:, j:j + 1], keys, values, kv.length + j, layer)
+                    for j in range(n)]
+            out = rows[0] if n == 1 else torch.cat(rows, dim=1)
         else:
             out = F.scaled_dot_product_attention(  # [H, n, d]
                 q[None], keys[None], values[None], attn_mask=mask, scale=layer.scaling,

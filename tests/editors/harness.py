@@ -65,16 +65,16 @@ def kill(pids) -> None:
             pass
 
 
-def server_answer(root: Path, text: str, line: int, character: int,
-                  options: dict = OPTIONS) -> str:
-    """What the server suggests for `root/main.py` holding `text`, in a fresh scripted
+def server_answer(root: Path, text: str, line: int, character: int, options: dict = OPTIONS,
+                  name: str = "main.py", language_id: str = "python") -> str:
+    """What the server suggests for `root/name` holding `text`, in a fresh scripted
     session with the editor's settings: the reference the editor's buffer is held to."""
     async def ask() -> str:
         session = EditorSession()
         await session.start(root, options)
         try:
             assert (await session.wait_ready(STARTUP_TIMEOUT))["state"] == "ready"
-            uri = session.open(root / "main.py", text)
+            uri = session.open(root / name, text, language_id)
             items, _ = await session.inline(uri, line, character)
             return items[0].insert_text if items else ""
         finally:
