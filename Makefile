@@ -30,7 +30,7 @@ vscode-deps:
 test: setup system-deps test-python test-vscode
 
 test-python: setup
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q --durations=25
 
 test-vscode: setup vscode-deps
 	cd clients/vscode && npm test
