@@ -5,7 +5,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup demo test test-python test-vscode system-deps vscode-deps lint bench clean
+.PHONY: setup demo test test-python test-vscode system-deps vscode-deps vllm-deps lint bench clean
 
 setup: $(STAMP)
 
@@ -20,17 +20,23 @@ $(STAMP): pyproject.toml
 demo: setup
 	$(PY) -m sc2_lsp.demo
 
-# Debian packages the editor tests drive: Neovim (0.7 on Debian 12), tmux.
+# Debian packages the editor tests drive: Neovim (0.7 on Debian 12), Emacs + eglot,
+# Vim + ALE, tmux.
 system-deps:
 	bash scripts/system-deps.sh
+
+# vLLM (CPU build) in its own venv under ~/.cache/sc2-lsp, for the remote-engine tests.
+vllm-deps:
+	bash scripts/vllm-venv.sh >/dev/null
 
 vscode-deps:
 	cd clients/vscode && npm ci --ignore-scripts --no-audit --no-fund
 
-test: setup system-deps test-python test-vscode
+test: setup system-deps vllm-deps test-python test-vscode
 
-test-python: setup
-	$(PY) -m pytest -q --durations=25
+# SC2_REQUIRE_VLLM=1: the remote-engine tests fail, never skip, without their vLLM.
+test-python: setup vllm-deps
+	SC2_REQUIRE_VLLM=1 $(PY) -m pytest -q --durations=25
 
 test-vscode: setup vscode-deps
 	cd clients/vscode && npm test

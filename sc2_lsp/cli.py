@@ -11,59 +11,84 @@ import json
 import logging
 import os
 import sys
+from dataclasses import fields
 from pathlib import Path
 
-from .config import CHOICES, parse_settings
+from . import config
+from .config import ModelSpec, Settings, choices, kinds
 
 log = logging.getLogger("sc2_lsp")
+DEFAULTS = Settings()
+# One completion from the command line waits for its answer, however slow the machine.
+COMPLETE_BASE = Settings(deadline_ms=600_000)
 
 
 def add_model_options(parser: argparse.ArgumentParser, quant_list: bool = False) -> None:
-    """The model options every subcommand shares (`quant_list`: --quant takes a list)."""
-    group = parser.add_argument_group("model")
-    group.add_argument("--model", default=None,
-                       help="local folder, hub id, or random:starcoder2-3b|7b|15b|tiny "
-                            "(default: $SC2_MODEL, else the embedded model)")
+    """The model flags every subcommand shares (`quant_list`: --quant takes a list)."""
+    names = [f.name for f in fields(ModelSpec)]
     if quant_list:
-        group.add_argument("--quant", default="none", help="comma-separated: none,int8,nf4")
-    else:
-        group.add_argument("--quant", choices=CHOICES["quant"], default="none")
-    group.add_argument("--dtype", choices=CHOICES["dtype"], default="auto")
-    group.add_argument("--device", choices=CHOICES["device"], default="auto")
-    group.add_argument("--allow-download", action="store_true",
-                       help="let a hub id be downloaded (offline by default)")
-    group.add_argument("--threads", type=int, default=0,
-                       help="CPU threads for torch (0: one for small models, else all cores)")
+        names.remove("quant")
+    group = parser.add_argument_group("model")
+    add_setting_flags(group, names)
+    if quant_list:
+        group.add_argument("--quant", dest="quants", type=_choice_list(choices("quant")),
+                           default=["none"], metavar="LIST",
+                           help=f"comma-separated: {','.join(choices('quant'))}")
 
 
-def add_pipeline_options(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group("completion")
-    group.add_argument("--context-tokens", type=int, default=2048)
-    group.add_argument("--max-new-tokens", type=int, default=64)
-    group.add_argument("--multiline", choices=CHOICES["multiline"], default="auto")
-    group.add_argument("--prompt-format", choices=CHOICES["prompt_format"], default="repo")
-    group.add_argument("--no-context", action="store_true", help="no cross-file snippets")
-    group.add_argument("--no-postprocess", action="store_true")
-    group.add_argument("--no-token-healing", action="store_true")
-    group.add_argument("--deadline-ms", type=int, default=600_000)
+def add_pipeline_options(parser: argparse.ArgumentParser, base: Settings = DEFAULTS) -> None:
+    """A flag for every other setting (the log level is the top-level --log-level)."""
+    model = {f.name for f in fields(ModelSpec)}
+    names = [f.name for f in fields(Settings) if f.name not in model and f.metadata["flag"]]
+    add_setting_flags(parser.add_argument_group("completion"), names, base)
 
 
-def settings_from_args(args: argparse.Namespace):
-    """Settings from the flags that were defined on this subcommand."""
-    names = {"model": "model", "quant": "quant", "dtype": "dtype", "device": "device",
-             "allow_download": "allowDownload", "threads": "threads",
-             "context_tokens": "contextTokens",
-             "max_new_tokens": "maxNewTokens", "multiline": "multiline",
-             "prompt_format": "promptFormat", "deadline_ms": "deadlineMs"}
-    options = {key: getattr(args, attr) for attr, key in names.items()
-               if getattr(args, attr, None) is not None}
-    for flag, key in (("no_context", "context"), ("no_postprocess", "postprocess"),
-                      ("no_token_healing", "tokenHealing")):
-        if hasattr(args, flag):
-            options[key] = not getattr(args, flag)
-    settings, problem = parse_settings(options)
-    if problem:
-        raise UsageError(problem)
+def add_setting_flags(group, names: list[str], base: Settings = DEFAULTS) -> None:
+    """A flag per setting, typed, bounded and described by `Settings`. An unset flag
+    stays None, so the layer below it (`base`) shows through."""
+    docs = {f.name: f.metadata for f in fields(Settings)}
+    for name in names:
+        kind, meta = kinds()[name], docs[name]
+        facts = [str(kind.range)] if kind.range else []
+        facts.append(f"default: {meta['shown'] or config.show(getattr(base, name))}")
+        text = f"{meta['doc']} ({', '.join(facts)})".replace("%", "%%")
+        options = {"default": None, "help": text}
+        if kind.type is bool:
+            options["action"] = argparse.BooleanOptionalAction
+        elif kind.choices:
+            options["choices"] = kind.choices
+        else:
+            options["type"], options["metavar"] = kind.type, METAVARS[kind.type]
+        group.add_argument(flag(name), **options)
+
+
+METAVARS = {int: "N", float: "X", str: "TEXT"}
+
+
+def flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def _choice_list(allowed: tuple[str, ...]):
+    def parse(text: str) -> list[str]:
+        values = [v.strip() for v in text.split(",") if v.strip()]
+        if not values or any(v not in allowed for v in values):
+            raise argparse.ArgumentTypeError(f"choose from {','.join(allowed)}, comma-separated")
+        return values
+    return parse
+
+
+def given_options(args: argparse.Namespace) -> dict:
+    """The settings given as flags on this command line, camelCase as editors send them."""
+    return {config.camel(f.name): getattr(args, f.name) for f in fields(Settings)
+            if getattr(args, f.name, None) is not None}
+
+
+def settings_from_args(args: argparse.Namespace, base: Settings = DEFAULTS) -> Settings:
+    """`base` with this command line's flags on top; a bad value is a usage error."""
+    settings, problems = base.layered(given_options(args))
+    if problems:
+        raise UsageError("; ".join(f"{flag(config.snake(p.key))}: {p.text}" for p in problems))
     return settings
 
 
@@ -73,13 +98,15 @@ class UsageError(Exception):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sc2-lsp", description=__doc__.splitlines()[0])
-    parser.add_argument("--log-level", choices=CHOICES["log_level"], default="info")
+    parser.add_argument("--log-level", choices=choices("log_level"), default=None,
+                        help=f"server log level (default: {DEFAULTS.log_level})")
     parser.add_argument("--log-file", type=Path, default=None, help="log here, not to stderr")
     sub = parser.add_subparsers(dest="command")
 
     serve = sub.add_parser("serve", help="run the language server on stdio (the default)")
     serve.add_argument("--tcp", metavar="HOST:PORT", help="listen on TCP (for debugging)")
     add_model_options(serve)
+    add_pipeline_options(serve)
 
     complete = sub.add_parser("complete", help="one completion at a 0-based position")
     complete.add_argument("file", type=Path)
@@ -91,7 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
     complete.add_argument("--json", action="store_true", help='print {"text","range","stats"}')
     complete.add_argument("--show-prompt", action="store_true", help="print the exact prompt")
     add_model_options(complete)
-    add_pipeline_options(complete)
+    add_pipeline_options(complete, COMPLETE_BASE)
 
     from .bench import add_bench_parser
     add_bench_parser(sub.add_parser("bench", help="quality, latency and runtime benchmarks"))
@@ -123,10 +150,11 @@ def _configure(args: argparse.Namespace) -> None:
     if not getattr(args, "allow_download", False) and os.environ.get("SC2_ALLOW_DOWNLOAD") != "1":
         os.environ["HF_HUB_OFFLINE"] = "1"
     target = {"filename": args.log_file} if args.log_file else {"stream": sys.stderr}
-    logging.basicConfig(level=args.log_level.upper(),
+    level = args.log_level or DEFAULTS.log_level
+    logging.basicConfig(level=level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s", **target)
     # pygls logs every JSON-RPC message at INFO: only worth it when debugging.
-    if args.log_level != "debug":
+    if level != "debug":
         logging.getLogger("pygls").setLevel(logging.WARNING)
     from transformers.utils import logging as hf_logging
 
@@ -137,8 +165,7 @@ def _configure(args: argparse.Namespace) -> None:
 def serve(args: argparse.Namespace) -> int:
     from .server import create_server, leave
 
-    settings = settings_from_args(args) if args.command == "serve" else None
-    server = create_server(settings)
+    server = create_server(settings_from_args(args))
     if getattr(args, "tcp", None):
         host, _, port = args.tcp.rpartition(":")
         server.start_tcp(host or "127.0.0.1", int(port))
@@ -150,19 +177,21 @@ def serve(args: argparse.Namespace) -> int:
 def complete(args: argparse.Namespace) -> int:
     from .completion import CompletionPipeline
     from .documents import DocumentStore
-    from .engine import Engine
+    from .engine import open_engine
 
-    settings = settings_from_args(args)
+    settings = settings_from_args(args, COMPLETE_BASE)
     path = args.file.resolve()
     if not path.is_file():
         raise UsageError(f"no such file: {args.file}")
     text = path.read_bytes().decode("utf-8", errors="replace")
     store = DocumentStore()
     doc = store.open(path.as_uri(), text)
-    offset = doc.offset_at(args.line, args.character, args.encoding)
-    if offset is None:
+    if not 0 <= args.line < doc.line_count or args.character < 0:
         raise UsageError(f"position {args.line}:{args.character} is outside {args.file}")
-    engine = Engine.load(settings.model_spec(), kv_reuse=settings.kv_reuse)
+    offset = doc.offset_at(args.line, args.character, args.encoding)
+    engine = open_engine(settings.model_spec(), kv_reuse=settings.kv_reuse)
+    if (info := engine.describe())["state"] == "error":
+        raise RuntimeError(info["error"])
     workspace = args.workspace.resolve() if args.workspace else None
     result = CompletionPipeline(engine, settings, store).complete(doc, offset,
                                                                   workspace=workspace)

@@ -14,7 +14,7 @@ from pathlib import Path
 from .cache import CompletionCache
 from .config import Settings
 from .context.mode import decide_mode
-from .context.retrieval import gather_snippets
+from .context.retrieval import ContextRetriever, Snippet
 from .documents import Document, DocumentStore
 from .engine import Engine, GenerationRequest, TextStop
 from .engine.stopping import indentation
@@ -55,12 +55,14 @@ class Job:
     language: str | None
     prompt: Prompt
     t0: float
+    context: tuple = ()
 
 
 class CompletionPipeline:
     def __init__(self, engine: Engine, settings: Settings, store: DocumentStore):
         self.engine, self.settings, self.store = engine, settings, store
         self.cache = CompletionCache(settings.cache_size)
+        self.retriever = ContextRetriever(store)
         self._builders: dict[str, PromptBuilder] = {}
 
     def complete(self, doc: Document, offset: int, *, workspace: Path | None = None,
@@ -73,15 +75,17 @@ class CompletionPipeline:
         no model call is needed."""
         t0 = time.perf_counter()
         prefix, suffix = doc.text[:offset], doc.text[offset:]
-        if (rest := self.cache.typing_through(doc.uri, prefix, suffix)) is not None:
+        snippets = self.snippets_for(doc, offset, workspace)
+        context = context_identity(snippets)
+        if (rest := self.cache.typing_through(doc.uri, prefix, suffix, context)) is not None:
             return _answer(rest, offset, suffix, _stats("typing-through"), t0)
-        if (hit := self.cache.exact(doc.uri, prefix, suffix)) is not None:
+        if (hit := self.cache.exact(doc.uri, prefix, suffix, context)) is not None:
             return _answer(hit, offset, suffix, _stats("cache"), t0)
         mode = None if _not_code(doc.text) else decide_mode(doc, offset, self.settings.multiline)
         if mode is None:
             return _answer("", offset, suffix, _stats("none", "none"), t0)
-        prompt = self.prompt_for(doc, offset, workspace)
-        return Job(doc.uri, offset, prefix, suffix, mode, doc.language, prompt, t0)
+        prompt = self.prompt_for(doc, offset, workspace, snippets)
+        return Job(doc.uri, offset, prefix, suffix, mode, doc.language, prompt, t0, context)
 
     def run(self, job: Job, cancel: threading.Event | None = None) -> Completion:
         """Engine and post-processing: slow, touches only the job's own strings."""
@@ -94,15 +98,22 @@ class CompletionPipeline:
         stats = {**generation.stats, **_stats("model", job.mode),
                  "context_tokens": job.prompt.context_tokens,
                  "stop_reason": generation.stop_reason}
-        if generation.stop_reason not in ("cancelled", "deadline"):
-            self.cache.store(job.uri, job.prefix, job.suffix, text)
+        if generation.stop_reason not in ("cancelled", "deadline", "error"):
+            self.cache.store(job.uri, job.prefix, job.suffix, text, job.context)
         completion = _answer(text, job.offset, job.suffix, stats, job.t0)
         completion.prompt = job.prompt
         return completion
 
-    def prompt_for(self, doc: Document, offset: int, workspace: Path | None) -> Prompt:
-        snippets = (gather_snippets(doc, offset, self.store, workspace)
-                    if self.settings.context else [])
+    def snippets_for(self, doc: Document, offset: int, workspace: Path | None
+                     ) -> list[Snippet]:
+        if not self.settings.context or _not_code(doc.text):
+            return []
+        return self.retriever.snippets(doc, offset, workspace)
+
+    def prompt_for(self, doc: Document, offset: int, workspace: Path | None,
+                   snippets: list[Snippet] | None = None) -> Prompt:
+        if snippets is None:
+            snippets = self.snippets_for(doc, offset, workspace)
         return self._builder(doc.uri).build(
             repo_name=workspace.name if workspace else None,
             path=_relative_path(doc, workspace),
@@ -112,7 +123,7 @@ class CompletionPipeline:
     def budget_tokens(self) -> int:
         """The prompt budget, within what the model was trained on when its config says
         (the embedded model saw 512-token sequences; longer prompts confuse it)."""
-        trained = self._model_hint("sc2_trained_context")
+        trained = self.engine.hints.trained_context
         return min(self.settings.context_tokens, trained or self.settings.context_tokens)
 
     @property
@@ -121,12 +132,7 @@ class CompletionPipeline:
         preference from its config (a small model leans on the text just before it)."""
         if self.settings.middle_lines is not None:
             return self.settings.middle_lines
-        return self._model_hint("sc2_middle_lines") or 0
-
-    def _model_hint(self, key: str) -> int | None:
-        """A prompt hint the model's config.json carries (the embedded model's do)."""
-        value = getattr(self.engine.loaded.model.config, key, None)
-        return int(value) if value else None
+        return self.engine.hints.middle_lines or 0
 
     def forget(self, uri: str) -> None:
         self._builders.pop(uri, None)
@@ -183,6 +189,12 @@ def replaced_length(suffix: str, completion: str) -> int:
             and completion.rstrip().endswith(closers)):
         return len(rest)
     return 0
+
+
+def context_identity(snippets: list[Snippet]) -> tuple:
+    """What the context of a prompt was read from: each snippet's (path, version); a cached
+    completion built on an older version of another file is not served again."""
+    return tuple(snippet.origin for snippet in snippets)
 
 
 def _not_code(text: str) -> bool:

@@ -68,13 +68,20 @@ def text_units(text: str, encoding: str) -> int:
 
 
 def _chars_in(text: str, units: int, encoding: str) -> int:
-    """How many characters of ``text`` fit in ``units`` code units (rounding down mid-char)."""
+    """How many characters of ``text`` fit in ``units`` code units: a position inside a
+    character (a surrogate pair, a multi-byte sequence) rounds down to its start.
+
+    Widths are counted per code point, lone surrogates included (one UTF-16 unit, three
+    bytes as they travel with ``surrogatepass``), so text that isn't valid Unicode never
+    shifts the positions after it."""
     if encoding == "utf-32" or text.isascii():
-        return min(units, len(text))
+        return max(0, min(units, len(text)))
+    codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     if encoding == "utf-8":
-        return len(_encode(text)[:units].decode("utf-8", "ignore"))
-    data = text.encode("utf-16-le", "surrogatepass")[: 2 * units]
-    return len(data.decode("utf-16-le", "ignore"))
+        widths = 1 + (codes >= 0x80) + (codes >= 0x800) + (codes >= 0x10000)
+    else:
+        widths = 1 + (codes >= 0x10000)
+    return int(np.searchsorted(np.cumsum(widths), units, "right"))
 
 
 def _line_starts_of(text: str) -> np.ndarray:
@@ -113,6 +120,7 @@ class Document:
     def __init__(self, uri: str, text: str, language_id: str = "", version: int = 0) -> None:
         self.uri = uri
         self.path = path_from_uri(uri)
+        self.language_id = language_id  # for rules beyond the grammars (a word's characters)
         self.language = language_for(language_id, self.path)
         self.version = version
         self.text = text
@@ -143,10 +151,14 @@ class Document:
     def line_of(self, offset: int) -> int:
         return int(np.searchsorted(self._line_starts, offset, "right")) - 1
 
-    def offset_at(self, line: int, character: int, encoding: str = "utf-16") -> int | None:
-        """``str`` index of an LSP position; a character past the line end clamps to it."""
-        if line < 0 or line >= len(self._line_starts) or character < 0:
-            return None
+    def offset_at(self, line: int, character: int, encoding: str = "utf-16") -> int:
+        """``str`` index of an LSP position, by the one rule every position read obeys:
+        a character past the line's end means the line's end, a line past the last one
+        the document's end, a position inside a character that character's start."""
+        if line < 0:
+            return 0
+        if line >= len(self._line_starts):
+            return len(self.text)
         start = self.line_start(line)
         return start + _chars_in(self.text[start:self.line_end(line)], character, encoding)
 
@@ -156,6 +168,10 @@ class Document:
         line = self.line_of(offset)
         start = self.line_start(line)
         return line, text_units(self.text[start:min(offset, self.line_end(line))], encoding)
+
+    def clamp(self, line: int, character: int, encoding: str = "utf-16") -> tuple[int, int]:
+        """The valid position a (possibly sloppy) client position stands for."""
+        return self.position_at(self.offset_at(line, character, encoding), encoding)
 
     def _point(self, offset: int) -> tuple[int, int]:
         """tree-sitter point: (row, UTF-8 byte column)."""
@@ -194,16 +210,10 @@ class Document:
             prefix, suffix = _common_affixes(self.text, new_text)
             self._replace(prefix, len(self.text) - suffix, new_text[prefix:len(new_text) - suffix])
             return
-        begin = self._clamped_offset(start, encoding)
-        stop = self._clamped_offset(end, encoding)
-        begin, stop = min(begin, stop), max(begin, stop)
+        begin = self.offset_at(*start, encoding)
+        stop = self.offset_at(*end, encoding)
+        begin, stop = min(begin, stop), max(begin, stop)  # a reversed range, normalised
         self._replace(begin, stop, new_text)
-
-    def _clamped_offset(self, position: tuple[int, int], encoding: str) -> int:
-        offset = self.offset_at(position[0], position[1], encoding)
-        if offset is not None:
-            return offset
-        return 0 if position[0] < 0 else len(self.text)
 
     def _replace(self, start: int, old_end: int, new_text: str) -> None:
         if start == old_end and not new_text:

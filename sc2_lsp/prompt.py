@@ -38,6 +38,15 @@ REPO_NAME, FILE_SEP = "<repo_name>", "<file_sep>"
 FIM_PREFIX, FIM_SUFFIX, FIM_MIDDLE = "<fim_prefix>", "<fim_suffix>", "<fim_middle>"
 
 MAX_HEAL_CHARS = 32
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _tokenizable(text: str) -> str:
+    """Lone surrogates (text that isn't valid Unicode, which LSP's UTF-16 lets a document
+    hold) as U+FFFD: the tokenizer only takes valid Unicode, and one character for one
+    keeps every offset into the text valid."""
+    return text if text.isascii() else _SURROGATE.sub("\ufffd", text)
 """Longest text token healing re-types: longer pre-tokens (a long word) back off one token."""
 
 BOUNDARY_SEARCH_CHARS = 256
@@ -45,6 +54,9 @@ _BOUNDARY = re.compile(r"\S(?=\s)")
 
 CHARS_PER_TOKEN_BOUND = 16
 """Text examined per token of budget when fitting windows; code averages 3-4 chars a token."""
+
+TRIMMABLE_SHARE = 3
+"""A trimmable snippet (skeleton, outline) gets at most 1/this of the context budget."""
 
 MIDDLE_MAX_LINES = 8
 """Lines the typed middle may span before its start moves to the cursor's line (StarCoder2's
@@ -68,6 +80,10 @@ class Prompt:
     suffix_tokens: int
     middle_tokens: int
     snippets: tuple[Snippet, ...] = ()
+    suffix_chars: int = 0
+    """How much of the suffix (from the cursor) the prompt shows."""
+    context_allowed: int = 0
+    """Tokens the context snippets were allowed (their share, plus what a small file leaves)."""
 
 
 @dataclass
@@ -142,7 +158,7 @@ class PromptBuilder:
     """Builds prompts for one document; keep one per document so the window stays sticky."""
 
     def __init__(self, tokenizer, *, budget_tokens: int = 2048, suffix_fraction: float = 0.25,
-                 fmt: str = "repo", heal: bool = True, context_fraction: float = 0.25,
+                 fmt: str = "repo", heal: bool = True, context_fraction: float = 0.375,
                  middle_lines: int = 0) -> None:
         if fmt not in FORMATS:
             raise ValueError(f"prompt format must be one of {FORMATS}, not {fmt!r}")
@@ -161,16 +177,23 @@ class PromptBuilder:
         self._prefix_encoder = _IncrementalEncoder(self.encode)
         self._middle_encoder = _IncrementalEncoder(self.encode)
         self._snippet_ids: LRUCache = LRUCache(maxsize=256)
+        self._trims: LRUCache = LRUCache(maxsize=64)
+        """The trimmed version last used of a snippet: the cut stays put while it fits, even
+        when the snippet's preferred lines change (another name used), for the KV cache."""
+        self._chosen: set[Snippet] = set()
+        """Snippets of the last prompt: they keep their budget first while offered (typing
+        that re-ranks the context must not reshuffle the prompt, whose tokens are cached)."""
         self._special = {t: self._tokens.token_to_id(t)
                          for t in (REPO_NAME, FILE_SEP, FIM_PREFIX, FIM_SUFFIX, FIM_MIDDLE)}
 
     # ------------------------------------------------------------------------ tokenizing
     def encode(self, text: str) -> list[int]:
         """Token ids of user text, special-token strings included as plain text."""
-        return self._tokens.encode(text, add_special_tokens=False).ids if text else []
+        return self._tokens.encode(_tokenizable(text), add_special_tokens=False).ids if text else []
 
     def _token_starts(self, text: str) -> list[int]:
-        return [start for start, _ in self._tokens.encode(text, add_special_tokens=False).offsets]
+        encoding = self._tokens.encode(_tokenizable(text), add_special_tokens=False)
+        return [start for start, _ in encoding.offsets]
 
     def _special_piece(self, token: str) -> _Piece:
         return _Piece(token, [self._special[token]])
@@ -183,7 +206,8 @@ class PromptBuilder:
         repo = self._repo_pieces(repo_name) if repo_level else []
         if repo_level and 4 + _count(repo) + len(self.encode(lead)) > self.budget:
             repo_level, lead, repo = False, "", []  # a tiny budget: file-level FIM
-        chosen = self._select(snippets, self.context_limit - _count(repo)) if repo_level else []
+        allowed = self.context_limit - _count(repo) if repo_level else 0
+        chosen = self._select(snippets, allowed) if repo_level else []
         frame = 4 if repo_level else 3  # <file_sep>? <fim_prefix> <fim_suffix> <fim_middle>
         suffix_piece = self._suffix_window(suffix)
         cut, middle, healed = self._middle(path, prefix)
@@ -195,7 +219,8 @@ class PromptBuilder:
         healed = window.healed or healed
         if repo_level and window.start == 0:  # a small file: spare budget goes to context
             spare = (capacity - len(window.piece.ids)) // self.step * self.step
-            chosen = self._select(snippets, context + spare)
+            allowed = context + spare
+            chosen = self._select(snippets, allowed)
         chosen = _drop_visible(chosen, window.piece.text + middle.text + healed + suffix_piece.text)
         head = repo + [piece for snippet, ids in chosen
                        for piece in (self._special_piece(FILE_SEP),
@@ -211,6 +236,8 @@ class PromptBuilder:
             suffix_tokens=len(suffix_piece.ids),
             middle_tokens=len(middle.ids),
             snippets=tuple(snippet for snippet, _ in chosen),
+            suffix_chars=len(suffix_piece.text),
+            context_allowed=allowed + _count(repo),
         )
 
     def _assemble(self, head: list[_Piece], prefix: _Piece, suffix: _Piece, middle: _Piece,
@@ -268,20 +295,59 @@ class PromptBuilder:
         return [self._special_piece(REPO_NAME), _Piece(repo_name, self.encode(repo_name))]
 
     def _select(self, snippets: list[Snippet], limit: int) -> list[tuple[Snippet, list[int]]]:
-        """Snippets in the given (stable) order that fit ``limit`` tokens, with their ids.
+        """Snippets that fit ``limit`` tokens, with their ids, in the given (stable) order.
 
-        The limit is the context share of the budget, plus, when the whole file fits, the
-        budget it leaves unused, rounded down to whole steps so that it changes (and the
-        prompt with it) only once per step of typing, like the sticky window."""
-        chosen, used = [], 0
-        for snippet in snippets:
-            ids = self._snippet_ids.get(snippet)
-            if ids is None:
-                ids = self._snippet_ids[snippet] = self.encode(_snippet_text(snippet))
-            if used + 1 + len(ids) <= limit:
-                chosen.append((snippet, ids))
-                used += 1 + len(ids)
-        return chosen
+        The budget goes to the snippets of the last prompt first, then by priority (a
+        snippet's ``priority``, lower first): a snippet that does not fit whole is trimmed
+        line by line (its first line always kept) to what is left, then lower-priority ones
+        get the rest. The limit is the context share of the
+        budget, plus, when the whole file fits, the budget it leaves unused, rounded down to
+        whole steps so that it changes (and the prompt with it) only once per step of
+        typing, like the sticky window."""
+        picked: dict[int, tuple[Snippet, list[int]]] = {}
+        used = 0
+        kept = self._chosen
+        for index in sorted(range(len(snippets)), key=lambda i: (snippets[i] not in kept,
+                                                                 snippets[i].priority)):
+            room = limit - used - 1
+            if snippets[index].parts is not None:  # a long skeleton leaves room for others
+                room = min(room, max(limit // TRIMMABLE_SHARE, 1))
+            fitted = self._fit(snippets[index], room)
+            if fitted is not None:
+                picked[index] = fitted
+                used += 1 + len(fitted[1])
+        self._chosen = {snippets[index] for index in picked}
+        return [picked[index] for index in sorted(picked)]
+
+    def _fit(self, snippet: Snippet, room: int) -> tuple[Snippet, list[int]] | None:
+        """The snippet whole if it fits ``room`` tokens, else its longest trimmed version
+        that does (found by bisection), else None."""
+        ids = self._ids(snippet)
+        if len(ids) <= room:
+            return snippet, ids
+        if snippet.parts is None:
+            return None
+        kept = self._trims.get(snippet)
+        if kept is not None and len(self._ids(kept)) <= room:
+            return kept, self._ids(kept)  # the same cut as last time while it fits
+        best, lo, hi = None, 1, len(snippet.parts[1]) - 1  # the head and 1+ lines
+        while lo <= hi:
+            keep = (lo + hi) // 2
+            trimmed = snippet.trimmed(keep)
+            trimmed_ids = self._ids(trimmed)
+            if len(trimmed_ids) <= room:
+                best, lo = (trimmed, trimmed_ids), keep + 1
+            else:
+                hi = keep - 1
+        if best is not None:
+            self._trims[snippet] = best[0]
+        return best
+
+    def _ids(self, snippet: Snippet) -> list[int]:
+        ids = self._snippet_ids.get(snippet)
+        if ids is None:
+            ids = self._snippet_ids[snippet] = self.encode(_snippet_text(snippet))
+        return ids
 
     # ---------------------------------------------------------------------------- suffix
     def _suffix_window(self, suffix: str) -> _Piece:
@@ -373,7 +439,8 @@ class PromptBuilder:
         tail_start = max(len(text) - 4 * MAX_HEAL_CHARS, floor)
         tail = text[tail_start:]
         pre_tokenizer = self._tokens.pre_tokenizer
-        pre = pre_tokenizer.pre_tokenize_str(tail) if pre_tokenizer is not None else []
+        pre = (pre_tokenizer.pre_tokenize_str(_tokenizable(tail))
+               if pre_tokenizer is not None else [])
         cut = tail_start + pre[-1][1][0] if pre else len(text)
         if len(text) - cut > MAX_HEAL_CHARS:
             cut = tail_start + self._token_starts(tail)[-1]

@@ -11,50 +11,34 @@ import asyncio
 import logging
 import os
 import uuid
+from concurrent.futures import Future
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from lsprotocol import types
-from pygls.exceptions import JsonRpcException
-from pygls.lsp.server import LanguageServer
-from pygls.protocol import LanguageServerProtocol
 
 from . import __version__
 from .completion import Completion
-from .config import Settings, parse_settings
+from .completion_items import completion_item, insert_replace_supported, typed_word
+from .config import Settings, from_editor
 from .documents import text_units
+from .protocol import WireServer
 from .session import Session
 
 log = logging.getLogger("sc2_lsp")
+DEBUG_ENV = "SC2_LSP_DEBUG"
+"""Set to 1 to serve `sc2/debugDocument` (tests only: it sends whole documents back)."""
 ENCODINGS = {types.PositionEncodingKind.Utf8: "utf-8", types.PositionEncodingKind.Utf16: "utf-16",
              types.PositionEncodingKind.Utf32: "utf-32"}
 
 
-class Sc2Protocol(LanguageServerProtocol):
-    """Two gaps of pygls closed: JSON-RPC lets a request leave `params` out (pygls
-    needs them for custom methods), and a request whose params don't fit its method
-    must still get an answer (pygls only logs it, and the editor would wait forever)."""
-
-    def structure_message(self, data):
-        is_request = isinstance(data, dict) and "method" in data and "id" in data
-        if isinstance(data, dict) and str(data.get("method", "")).startswith("sc2/"):
-            data.setdefault("params", None)
-        try:
-            return super().structure_message(data)
-        except JsonRpcException as exc:
-            if is_request:
-                self._send_response(data["id"], error=types.ResponseError(
-                    exc.code, f"{data['method']}: {exc.message}"))
-            raise
-
-
-class Sc2Server(LanguageServer):
+class Sc2Server(WireServer):
     def __init__(self, settings: Settings | None = None):
-        super().__init__("sc2-lsp", __version__, protocol_cls=Sc2Protocol,
+        super().__init__("sc2-lsp", __version__,
                          text_document_sync_kind=types.TextDocumentSyncKind.Incremental)
         self.session = Session(settings)
         self.pending_message: str | None = None
-        self.load_task: asyncio.Future | None = None
+        self.load_tasks: set[asyncio.Task] = set()
 
     @property
     def encoding(self) -> str:
@@ -99,16 +83,19 @@ def register_lifecycle(server: Sc2Server) -> None:
     @server.feature(types.INITIALIZE)
     def initialize(ls: Sc2Server, params: types.InitializeParams) -> None:
         ls.session.workspace = _workspace_root(params)
-        settings, problem = parse_settings(params.initialization_options, ls.session.settings)
-        ls.session.settings, ls.pending_message = settings, problem
+        settings, ls.pending_message = from_editor(ls.session.base,
+                                                   params.initialization_options, ls.session.cli)
+        if settings is not None:
+            ls.session.base = ls.session.settings = settings
 
     @server.feature(types.INITIALIZED)
-    async def initialized(ls: Sc2Server, params: types.InitializedParams) -> None:
+    def initialized(ls: Sc2Server, params: types.InitializedParams) -> None:
         log.addHandler(ClientLogHandler(ls, asyncio.get_running_loop()))
         apply_log_level(ls.session.settings)
         if ls.pending_message:
             ls.notify_user(ls.pending_message)
-        await load_model(ls)
+        if ls.session.apply_settings(ls.session.settings):
+            start_load(ls)
 
     @server.feature(types.SHUTDOWN)
     def shutdown(ls: Sc2Server, params) -> None:
@@ -122,14 +109,14 @@ def register_lifecycle(server: Sc2Server) -> None:
     def did_change_configuration(ls: Sc2Server,
                                  params: types.DidChangeConfigurationParams) -> None:
         """Synchronous, so that messages after this one see the new settings."""
-        options = params.settings.get("sc2", params.settings) if isinstance(
-            params.settings, dict) else None
-        settings, problem = parse_settings(options, Settings())
+        settings, problem = from_editor(ls.session.base, params.settings, ls.session.cli)
         if problem:
             ls.notify_user(problem)
+        if settings is None:
+            return
         apply_log_level(settings)
         if ls.session.apply_settings(settings):
-            ls.load_task = asyncio.ensure_future(load_model(ls))  # referenced: not collected
+            start_load(ls)
 
 
 def leave(ls: Sc2Server) -> None:
@@ -140,29 +127,53 @@ def leave(ls: Sc2Server) -> None:
     os._exit(0 if ls.session.shut_down else 1)
 
 
-async def load_model(ls: Sc2Server) -> None:
-    """Load in the background with `$/progress`; a failure is shown, the server lives on."""
-    loop = asyncio.get_running_loop()
-    token = await _create_progress(ls)
+def start_load(ls: Sc2Server) -> None:
+    """Start loading now, before the next message is read, so that message already
+    sees the load under way; `$/progress` follows as soon as the client allows."""
+    progress = LoadProgress(ls)
+    task = asyncio.ensure_future(progress.follow(ls.session.load(progress.report)))
+    ls.load_tasks.add(task)  # referenced until done: not collected
+    task.add_done_callback(ls.load_tasks.discard)
 
-    def progress(percent: int, message: str) -> None:
-        if token is not None:
-            loop.call_soon_threadsafe(ls.work_done_progress.report, token,
-                                      types.WorkDoneProgressReport(message=message,
-                                                                   percentage=percent))
 
-    if token is not None:
-        ls.work_done_progress.begin(token, types.WorkDoneProgressBegin(
-            title="sc2-lsp: loading model", percentage=0, cancellable=False))
-    try:
-        await asyncio.wrap_future(ls.session.load(progress))
-        done = f"{ls.session.status()['model']} ready"
-    except Exception as exc:  # any load failure is the user's to read, never a crash
-        done = f"model load failed: {exc}"
-        ls.notify_user(f"sc2-lsp: {done}", types.MessageType.Error)
-    log.info(done)
-    if token is not None:
-        ls.work_done_progress.end(token, types.WorkDoneProgressEnd(message=done))
+class LoadProgress:
+    """`$/progress` for one load, which starts before the client has accepted the
+    token: reports that come earlier are held and sent right after Begin."""
+
+    def __init__(self, ls: Sc2Server):
+        self.ls, self.loop = ls, asyncio.get_running_loop()
+        self.token: str | None = None
+        self.held: list[types.WorkDoneProgressReport] | None = []  # None once begun
+
+    def report(self, percent: int, message: str) -> None:
+        """From the worker thread."""
+        value = types.WorkDoneProgressReport(message=message, percentage=percent)
+        self.loop.call_soon_threadsafe(self._report, value)
+
+    def _report(self, value: types.WorkDoneProgressReport) -> None:
+        if self.held is not None:
+            self.held.append(value)
+        elif self.token is not None:
+            self.ls.work_done_progress.report(self.token, value)
+
+    async def follow(self, load: Future) -> None:
+        """Progress until the load ends; a failure is shown, the server lives on."""
+        self.token = await _create_progress(self.ls)
+        if self.token is not None:
+            self.ls.work_done_progress.begin(self.token, types.WorkDoneProgressBegin(
+                title="sc2-lsp: loading model", percentage=0, cancellable=False))
+        held, self.held = self.held, None
+        for value in held:
+            self._report(value)
+        try:
+            await asyncio.wrap_future(load)
+            done = f"{self.ls.session.status()['model']} ready"
+        except Exception as exc:  # any load failure is the user's to read, never a crash
+            done = f"model load failed: {exc}"
+            self.ls.notify_user(f"sc2-lsp: {done}", types.MessageType.Error)
+        log.info(done)
+        if self.token is not None:
+            self.ls.work_done_progress.end(self.token, types.WorkDoneProgressEnd(message=done))
 
 
 async def _create_progress(ls: Sc2Server) -> str | None:
@@ -208,31 +219,39 @@ def register_documents(server: Sc2Server) -> None:
 
 
 # ---------------------------------------------------------------------- completion
+# Non-empty on purpose: ALE takes `completionProvider: {}` for "no completion". The
+# characters are where code continues; after them there is no word for clients to filter.
+COMPLETION_OPTIONS = types.CompletionOptions(trigger_characters=[".", "(", "[", "{", ","],
+                                             resolve_provider=False)
+
+
 def register_completion(server: Sc2Server) -> None:
     @server.feature(types.TEXT_DOCUMENT_INLINE_COMPLETION, types.InlineCompletionOptions())
     async def inline_completion(ls: Sc2Server, params: types.InlineCompletionParams
                                 ) -> types.InlineCompletionList:
-        completion = await complete(ls, params.text_document.uri, params.position)
+        position = _cursor(ls, params.text_document.uri, params.position)
+        completion = await complete(ls, params.text_document.uri, position)
         if completion is None or not completion.text:
             return types.InlineCompletionList(items=[])
         item = types.InlineCompletionItem(insert_text=completion.text,
-                                          range=_range(params.position, completion, ls))
+                                          range=_range(position, completion, ls))
         return types.InlineCompletionList(items=[item])
 
-    @server.feature(types.TEXT_DOCUMENT_COMPLETION, types.CompletionOptions())
+    @server.feature(types.TEXT_DOCUMENT_COMPLETION, COMPLETION_OPTIONS)
     async def completion(ls: Sc2Server, params: types.CompletionParams
                          ) -> types.CompletionList:
         empty = types.CompletionList(is_incomplete=True, items=[])
         if not ls.session.settings.fallback_completion:
             return empty
-        result = await complete(ls, params.text_document.uri, params.position)
+        uri = params.text_document.uri
+        position = _cursor(ls, uri, params.position)
+        # Read before the model runs: the document may change meanwhile.
+        word = typed_word(ls.session.store.get(uri), position, ls.encoding)
+        result = await complete(ls, uri, position)
         if result is None or not result.text:
             return empty
-        edit = types.TextEdit(_range(params.position, result, ls), result.text)
-        label = result.text.strip().splitlines()[0][:80] if result.text.strip() else result.text
-        item = types.CompletionItem(label=label, kind=types.CompletionItemKind.Text,
-                                    detail="sc2-lsp", text_edit=edit, sort_text="0",
-                                    filter_text=label)
+        item = completion_item(word, result, position, ls.encoding,
+                               insert_replace_supported(ls.client_capabilities))
         return types.CompletionList(is_incomplete=True, items=[item])
 
 
@@ -240,10 +259,9 @@ async def complete(ls: Sc2Server, uri: str, position: types.Position) -> Complet
     """Latest wins per document: this request cancels the one before it."""
     session = ls.session
     doc = session.store.get(uri)
-    offset = None if doc is None else doc.offset_at(position.line, position.character,
-                                                    ls.encoding)
-    if offset is None or session.state != "ready":
+    if doc is None or session.state != "ready":
         return None
+    offset = doc.offset_at(position.line, position.character, ls.encoding)
     cancel = session.begin(uri)
     try:
         step = session.prepare(uri, offset)
@@ -265,6 +283,15 @@ async def complete(ls: Sc2Server, uri: str, position: types.Position) -> Complet
     return result
 
 
+def _cursor(ls: Sc2Server, uri: str, position: types.Position) -> types.Position:
+    """The request's position by the documents' one rule (past a line's end: its end,
+    inside a character: its start), so the range sent back starts where the text goes."""
+    doc = ls.session.store.get(uri)
+    if doc is None:
+        return position
+    return types.Position(*doc.clamp(position.line, position.character, ls.encoding))
+
+
 def _range(position: types.Position, completion: Completion, ls: Sc2Server) -> types.Range:
     """From the cursor to past the replaced closers (all on the cursor's line)."""
     end = position.character + text_units(completion.replaced, ls.encoding)
@@ -276,6 +303,16 @@ def register_custom(server: Sc2Server) -> None:
     @server.feature("sc2/status")
     def status(ls: Sc2Server, params) -> dict:
         return ls.session.status()
+
+    if os.environ.get(DEBUG_ENV) == "1":
+        @server.feature("sc2/debugDocument")
+        def debug_document(ls: Sc2Server, params) -> dict | None:
+            """The server's copy of a document, for tests that compare it with the client's."""
+            doc = ls.session.store.get(getattr(params, "uri", None))
+            if doc is None:
+                return None
+            return {"text": doc.text, "length": len(doc.text), "version": doc.version,
+                    "lineCount": doc.line_count}
 
     @server.feature("sc2/didShowCompletion")
     def did_show(ls: Sc2Server, params) -> None:

@@ -15,9 +15,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from .completion import Completion, CompletionPipeline, Job
-from .config import Settings
+from .config import ModelSpec, Settings, camel
 from .documents import DocumentStore
-from .engine import Engine, LoadedModel, ModelLoadError, load_model
+from .engine import Engine, ModelLoadError, open_engine
 
 log = logging.getLogger(__name__)
 
@@ -51,11 +51,14 @@ class Counters:
 
 class Session:
     def __init__(self, settings: Settings | None = None):
-        self.settings = settings or Settings()
+        # `cli`: the defaults and the command line; `base`: those and initializationOptions.
+        # Each didChangeConfiguration is laid over `base`, so none of these is ever lost.
+        self.cli = self.base = self.settings = settings or Settings()
+        self._target: ModelSpec | None = None  # what the latest load loads
         self.store = DocumentStore()
         self.workspace: Path | None = None
         self.state, self.error = "idle", None
-        self.loaded: LoadedModel | None = None
+        self.engine: Engine | None = None
         self.pipeline: CompletionPipeline | None = None
         self.counters = Counters()
         self.last_stats: dict = {}
@@ -68,35 +71,40 @@ class Session:
     def load(self, progress: Callable[[int, str], None]) -> Future:
         """Load the model on the worker thread; completions wait in line behind it."""
         self._load_id += 1
-        load_id, settings = self._load_id, self.settings
+        self._target = self.settings.model_spec()
         self.state, self.error, self.pipeline = "loading", None, None
-        return self._worker.submit(self._load, load_id, settings, progress)
+        return self._worker.submit(self._load, self._load_id, self._target, progress)
 
-    def _load(self, load_id: int, settings: Settings, progress) -> None:
+    def _load(self, load_id: int, spec: ModelSpec, progress) -> None:
         try:
-            loaded = load_model(settings.model_spec(), progress)
+            engine = open_engine(spec, progress, kv_reuse=self.settings.kv_reuse,
+                                 cache_entries=self.settings.kv_cache_entries)
         except (ModelLoadError, OSError, RuntimeError, ValueError) as exc:
             if load_id == self._load_id:
                 self.state, self.error = "error", str(exc)
             raise ModelLoadError(str(exc)) from exc
-        if load_id != self._load_id:  # settings changed while loading: a newer load follows
+        if load_id != self._load_id:  # another model was asked for meanwhile: its load follows
+            engine.close()
             return
-        engine = Engine(loaded, kv_reuse=settings.kv_reuse,
-                        cache_entries=settings.kv_cache_entries)
-        self.loaded, self.state = loaded, "ready"
+        settings = self.settings  # the latest: settings may change while the model loads
+        engine.kv_reuse = settings.kv_reuse
+        if self.engine is not None:
+            self.engine.close()
+        self.engine, self.state = engine, "ready"
         self.pipeline = CompletionPipeline(engine, settings, self.store)
 
     def apply_settings(self, settings: Settings) -> bool:
-        """Adopt new settings; True when the model must be reloaded."""
-        reload = settings.model_changed(self.settings) or self.loaded is None
-        self.settings = settings
-        if reload:  # from now on, answers wait for the new model (empty until it is ready)
-            self.state, self.pipeline = "loading", None
-        elif self.pipeline is not None:
+        """Adopt new settings; True when they name another model than the one loaded
+        or loading (the caller then starts a load). The same model is never loaded
+        twice: not when an editor repeats its settings, not while it is loading."""
+        changed, self.settings = settings != self.settings, settings
+        if settings.model_spec() != self._target:
+            return True
+        if changed and self.pipeline is not None:
             engine = self.pipeline.engine
-            engine.pool.enabled = settings.kv_reuse
+            engine.kv_reuse = settings.kv_reuse
             self.pipeline = CompletionPipeline(engine, settings, self.store)
-        return reload
+        return False
 
     # ------------------------------------------------------------- completion
     def begin(self, uri: str) -> threading.Event:
@@ -133,15 +141,21 @@ class Session:
 
     # ----------------------------------------------------------------- status
     def status(self) -> dict:
-        loaded = self.loaded
+        """The load state, or the engine's own when it is loaded (a remote engine whose
+        endpoint went away is in error until the endpoint is back)."""
+        state, error = self.state, self.error
+        if self.engine is not None and state == "ready":
+            engine = self.engine.describe()
+        else:
+            engine = {"engine": self.settings.engine, "model": self.settings.model}
+        if state == "ready" and engine.get("state") == "error":
+            state, error = "error", engine.get("error")
         return {
-            "state": self.state,
-            "error": self.error,
-            "model": loaded.name if loaded else self.settings.model,
-            "device": loaded.device if loaded else None,
-            "quant": loaded.quant if loaded else None,
-            "dtype": str(loaded.dtype).removeprefix("torch.") if loaded else None,
-            "memory_mb": round(loaded.footprint_mb, 2) if loaded else None,
+            **dict.fromkeys(("device", "quant", "dtype", "memory_mb")),
+            **engine,
+            "state": state,
+            "error": error,
+            "settings": {camel(name): value for name, value in asdict(self.settings).items()},
             "counters": self.counters.summary(),
             "last": self.last_stats,
         }
@@ -150,3 +164,5 @@ class Session:
         self.shut_down = True
         self.cancel_all()
         self._worker.shutdown(wait=False, cancel_futures=True)
+        if self.engine is not None:
+            self.engine.close()

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Debian packages the test suite needs (real Neovim, tmux for screen captures,
-# bubblewrap to confine the pass@1 sandbox).
+# Debian packages the test suite needs: real editors driven headless against
+# the server (Neovim, Emacs + eglot, Vim + ALE), tmux for screen captures and
+# bubblewrap to confine the pass@1 sandbox.
 # Installs only what is missing, so a second run costs nothing.
 set -euo pipefail
-PKGS=(neovim tmux bubblewrap)
+PKGS=(neovim tmux emacs-nox elpa-eglot vim vim-ale bubblewrap)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")

@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from sc2_lsp.context.languages import LANGUAGES, language_for, parser_for
+from sc2_lsp.context.languages import LANGUAGES, language_for, parser_for, word_before
 
 SAMPLES = {
     "python": ("def f(x):\n    return x + 1\n", "function_definition"),
@@ -60,3 +60,28 @@ def test_parsers_are_cached_per_thread():
     thread.start()
     thread.join()
     assert other[0] is not parser_for("python")
+
+
+@pytest.mark.parametrize("line, language_id, path, word", [
+    ("x = gre", "python", None, "gre"),
+    ("print(", "python", None, ""),
+    ("x = ", "python", None, ""),
+    ("nom = café_ré", "python", None, "café_ré"),
+    ("let v = $el", "javascript", None, "$el"),
+    ("this.#cou", "typescript", None, "cou"),  # Emacs and Vim start after `#`
+    ("  $tot", "php", None, "$tot"),
+    ("@cou", "ruby", None, "cou"),
+    ("apt-ge", "shellscript", None, "apt-ge"),
+    ("  margin-to", "css", None, "margin-to"),
+    ("  --main-co", "", "/w/site.scss", "--main-co"),  # no grammar: known by extension
+    ("a-b", "python", None, "b"),
+    ("fn ma", "lua", None, "ma"),
+    ("if err != ni", "go", None, "ni"),
+])
+def test_word_before_follows_the_language(line, language_id, path, word):
+    assert word_before(line, language_id, path) == word
+
+
+def test_word_before_stays_bounded_on_a_long_line():
+    assert len(word_before("x" * 100_000 + " y" * 10, "python")) == 1
+    assert len(word_before("x" * 100_000, "python")) == 256

@@ -20,10 +20,12 @@ def test_long_python_function_is_signature_plus_docstring():
         '@cache\ndef load(path: str) -> bytes:\n    """Read a file.\n\n    Cached."""')
 
 
-def test_long_python_function_without_docstring_shows_first_lines():
+def test_long_python_function_without_docstring_shows_first_statements_then_ellipsis():
     body = "".join(f"    x{i} = {i}\n" for i in range(8))
     assert defs("python", f"def f(a):\n{body}")["f"].text == (
-        "def f(a):\n    x0 = 0\n    x1 = 1\n    x2 = 2")
+        "def f(a):\n    x0 = 0\n    x1 = 1\n    x2 = 2\n    ...")
+    nested = "def g(a):\n    if a:\n" + "        b = 1\n" * 3 + "    return a\n" + "    #\n" * 4
+    assert defs("python", nested)["g"].text == "def g(a):\n    ..."  # no statement cut open
 
 
 def test_short_definitions_and_assignments_are_whole():
@@ -61,3 +63,72 @@ def test_class_skeletons(language, source, expected):
     doc = Document("file:///x", source, language)
     cls = enclosing_class(doc.tree.root_node.descendant_for_byte_range(8, 9))
     assert skeleton(cls, doc.source) == expected
+
+
+def _errors(language: str, text: str) -> list[str]:
+    """ERROR and missing nodes of ``text`` parsed on its own (tree-sitter)."""
+    tree = Document("file:///y", text, language).tree
+    found, stack = [], [tree.root_node]
+    while stack:
+        node = stack.pop()
+        if node.type == "ERROR" or node.is_missing:
+            found.append(node.type)
+        stack.extend(node.children)
+    return found
+
+
+LONG_DOC_CLASS = '''class Parser(Base):
+    """Parses a template.
+
+    It keeps a stream of tokens and the
+    environment it was made for,
+    and more lines of explanation follow here.
+    """
+
+    # The tags this parser knows: the first comment line,
+    # a second one,
+    # and a third one, all above the method.
+    def parse(self, source: str,
+              name: str | None = None) -> Node:
+        return self.subparse(source)
+
+    LIMITS = {
+        "depth": 10,
+    }
+
+    def __init__(self, environment) -> None:
+        self.environment = environment
+        self.stream = environment.tokenize(
+            "x")
+        self.closed = False
+'''
+
+
+def test_skeleton_of_a_class_with_a_long_docstring_parses():
+    doc = Document("file:///x", LONG_DOC_CLASS, "python")
+    cls = enclosing_class(doc.tree.root_node.descendant_for_byte_range(8, 9))
+    text = skeleton(cls, doc.source)
+    assert text == (
+        'class Parser(Base):\n'
+        '    """Parses a template.\n\n'
+        '    It keeps a stream of tokens and the\n'
+        '    """\n'
+        '    def parse(self, source: str,\n'
+        '              name: str | None = None) -> Node: ...\n'
+        '    LIMITS = {...}\n'
+        '    def __init__(self, environment) -> None:\n'
+        '        self.environment = environment\n'
+        '        self.stream = environment.tokenize(...)\n'
+        '        self.closed = False\n'
+        '        ...')
+    assert _errors("python", text) == []
+
+
+def test_summaries_of_long_statements_parse():
+    source = ("TABLE = {\n" + "".join(f"    'k{i}': {i},\n" for i in range(20)) + "}\n\n"
+              'def f(x):\n    """' + "Doc line.\n" * 20 + '    """\n    return x\n')
+    found = defs("python", source)
+    assert found["TABLE"].text == "TABLE = {...}"
+    assert found["f"].text.count("\n") == 9 and found["f"].text.endswith('\n    """')
+    for definition in found.values():
+        assert _errors("python", definition.text) == []

@@ -41,11 +41,11 @@ def test_offset_at_cjk_line_after_crlf(encoding, character, offset):
     assert doc.offset_at(1, character, encoding) == offset
 
 
-def test_line_past_end_is_none_and_last_empty_line_exists():
+def test_line_past_end_is_the_document_end_and_last_empty_line_exists():
     doc = Document("file:///t.py", EMOJI_CJK, "python")
     assert doc.line_count == 3
     assert doc.offset_at(2, 0) == len(EMOJI_CJK)
-    assert doc.offset_at(3, 0) is None
+    assert doc.offset_at(3, 0) == doc.offset_at(99, 7) == len(EMOJI_CJK)
     assert doc.line_text(0) == "a😀b"  # CRLF is not part of the line
     assert doc.offset_at(0, 50) == 3
 
@@ -148,3 +148,38 @@ def test_recent_edits_merge_shift_and_order_oldest_first():
     store.close("file:///b.py")
     assert store.get("file:///b.py") is None
     assert len(store.recent_edits()) == 2
+
+
+@pytest.mark.parametrize("separator", ["\f", "\v", "\x85", "\u2028", "\u2029", "\x1c"])
+def test_only_lsp_line_breaks_split_lines(separator):
+    doc = Document("file:///t.txt", f"a{separator}b\ncdef\n")
+    assert doc.line_count == 3
+    assert doc.line_text(0) == f"a{separator}b"
+    doc.apply_change((1, 4), (1, 4), "Z")
+    assert doc.text == f"a{separator}b\ncdefZ\n"
+
+
+@pytest.mark.parametrize(
+    ("encoding", "character", "offset"),
+    # "a\ud83db😀c": a lone surrogate is one code point (1 UTF-16 unit, 3 UTF-8 bytes)
+    [("utf-16", 1, 1), ("utf-16", 2, 2), ("utf-16", 3, 3), ("utf-16", 4, 3), ("utf-16", 5, 4),
+     ("utf-8", 3, 1), ("utf-8", 4, 2), ("utf-8", 5, 3), ("utf-8", 8, 3), ("utf-8", 9, 4),
+     ("utf-32", 2, 2), ("utf-32", 4, 4), ("utf-32", 9, 5)],
+)
+def test_lone_surrogates_count_as_one_code_point(encoding, character, offset):
+    doc = Document("file:///t.py", "a\ud83db😀c\nx", "python")
+    assert doc.offset_at(0, character, encoding) == offset
+    assert doc.position_at(offset, encoding) == doc.clamp(0, character, encoding)
+
+
+def test_sloppy_positions_clamp_by_one_rule():
+    doc = Document("file:///t.txt", "ab😀\r\ncd\n")
+    assert doc.clamp(0, 3) == (0, 2)  # inside the surrogate pair: the character's start
+    assert doc.clamp(0, 40) == (0, 4)  # past the line's end: the line's end
+    assert doc.clamp(1, 3, "utf-8") == (1, 2)
+    assert doc.clamp(9, 3) == (2, 0)  # past the document's end: its end
+    doc.apply_change((1, 0), (0, 3), "X")  # reversed, the start inside the pair
+    assert doc.text == "abXcd\n"
+    doc.apply_change((0, 99), (0, 99), "!")
+    doc.apply_change((7, 0), (8, 0), "end")
+    assert doc.text == "abXcd!\nend"

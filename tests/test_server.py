@@ -20,7 +20,7 @@ from sc2_lsp.bench.lsp_client import as_plain
 from sc2_lsp.completion import CompletionPipeline
 from sc2_lsp.config import Settings
 from sc2_lsp.documents import DocumentStore
-from sc2_lsp.engine import Engine
+from sc2_lsp.engine import LocalEngine
 
 SERVER = [sys.executable, "-m", "sc2_lsp", "--log-level", "warning", "serve"]
 # One server per client kind for the whole module: tests use their own documents
@@ -31,7 +31,8 @@ SOURCE = ("import os\n\n\ndef read_lines(path):\n    with open(path) as handle:\
           "        return handle.read().splitlines()\n\n\ndef count_words(text):\n    ")
 URI = "file:///work/sample/words.py"
 # Tests check behaviour, not speed: no deadline may cut a generation on a busy machine.
-OPTIONS = {"deadlineMs": 600_000}
+# The log level beats the command line's `warning`: tests read the server's info lines.
+OPTIONS = {"deadlineMs": 600_000, "logLevel": "info"}
 
 
 def with_inline(spec: str, encodings: list[str] | None = None) -> types.ClientCapabilities:
@@ -63,6 +64,14 @@ async def wait_ready(client: LanguageClient) -> dict:
     raise TimeoutError("model did not load")
 
 
+async def eventually(condition, tries: int = 100) -> bool:
+    for _ in range(tries):
+        if condition():
+            return True
+        await asyncio.sleep(0.05)
+    return condition()
+
+
 def open_doc(client: LanguageClient, text: str, uri: str = URI, language: str = "python"):
     client.text_document_did_open(types.DidOpenTextDocumentParams(
         text_document=types.TextDocumentItem(uri=uri, language_id=language, version=1, text=text)))
@@ -89,10 +98,10 @@ def in_process(text: str, offset: int, language: str = "python", **settings) -> 
 
 
 @functools.cache
-def _engine(spec) -> Engine:
+def _engine(spec) -> LocalEngine:
     """One engine per model for the whole module: loading is the slow part, and a fresh
     pipeline (its own store and cache) keeps each answer independent of the last."""
-    return Engine.load(spec)
+    return LocalEngine.load(spec)
 
 
 # The random tiny model, unfiltered, always has something to say: the mechanics
@@ -116,6 +125,7 @@ async def test_capabilities_progress_and_ready_state(client: LanguageClient):
     assert caps.position_encoding == types.PositionEncodingKind.Utf16
     state = await status(client)
     assert state["state"] == "ready" and state["model"] == "random:tiny"
+    assert state["settings"]["postprocess"] is False  # flat initializationOptions apply
     (reports,) = client.progress_reports.values()  # one token: the model's load
     assert reports == [
         types.WorkDoneProgressBegin(title="sc2-lsp: loading model", percentage=0,
@@ -172,7 +182,6 @@ async def test_acceptance_counters(client: LanguageClient):
 
 
 @pytest.mark.parametrize("text, position, uri", [
-    (SOURCE, types.Position(400, 0), "file:///t/out_of_range.py"),
     (SOURCE, types.Position(0, 0), "file:///never/opened.py"),
     ("\x00\x01binary\x00" * 1000, types.Position(0, 5), "file:///t/binary.py"),
 ])
@@ -182,6 +191,33 @@ async def test_bad_input_gives_an_empty_answer_and_a_live_server(
         open_doc(client, text, uri)
     result = await inline(client, position, uri)
     assert len(result.items) == 0
+    assert (await status(client))["state"] == "ready"
+
+
+async def test_sloppy_positions_complete_where_the_text_goes(client: LanguageClient):
+    """Past the document's end means its end, past a line's end the line's end: the
+    answer and its range are those of the clamped position."""
+    uri = "file:///t/past_end.py"
+    open_doc(client, SOURCE, uri)
+    at_end = await inline(client, end_of(SOURCE), uri)
+    assert at_end.items
+    for sloppy in (types.Position(400, 3), types.Position(end_of(SOURCE).line, 90)):
+        past = await inline(client, sloppy, uri)
+        assert [(i.insert_text, i.range) for i in past.items] == [
+            (i.insert_text, i.range) for i in at_end.items]
+        assert past.items[0].range.start == end_of(SOURCE)
+
+
+async def test_lone_surrogates_are_completed_around(client: LanguageClient):
+    """Text that isn't valid Unicode (a lone surrogate, which UTF-16 clients can hold)
+    reaches the model as U+FFFD and never fails the request."""
+    uri = "file:///t/surrogate.py"
+    text = SOURCE.replace("import os", 'import os\nMARK = "\ud83d"  # half an emoji \ud83d')
+    open_doc(client, text, uri)
+    result = await inline(client, end_of(text), uri)
+    assert result.items and all(item.insert_text for item in result.items)
+    after_mark = await inline(client, types.Position(1, 9), uri)  # right after the surrogate
+    assert isinstance(after_mark, types.InlineCompletionList)
     assert (await status(client))["state"] == "ready"
 
 
@@ -263,10 +299,64 @@ async def test_a_failed_load_is_shown_and_the_server_keeps_answering(
         settings={"sc2": {"model": missing}}))
     state = await wait_ready(any_client)
     assert state["state"] == "error" and missing in state["error"]
-    assert any(m.type == types.MessageType.Error and missing in m.message
-               for m in any_client.messages)
+    # The state turns to error on the worker thread; the message follows from the loop.
+    assert await eventually(lambda: any(m.type == types.MessageType.Error and missing in
+                                        m.message for m in any_client.messages))
     open_doc(any_client, SOURCE)
     assert len((await inline(any_client, end_of(SOURCE))).items) == 0
     any_client.workspace_did_change_configuration(types.DidChangeConfigurationParams(
         settings={"sc2": {}}))
     assert (await wait_ready(any_client))["state"] == "ready"
+
+
+# Started with a model and a bound on the command line, as `sc2-lsp serve --model M`.
+CLI_SERVER = [*SERVER, "--model", "random:tiny", "--max-new-tokens", "7"]
+
+
+@pytest_lsp.fixture(config=ClientServerConfig(server_command=CLI_SERVER), loop_scope="module")
+async def cli_client(lsp_client: LanguageClient):
+    yield
+    await lsp_client.shutdown_session()
+
+
+def configure(client: LanguageClient, settings) -> None:
+    client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings))
+
+
+async def test_settings_stay_put_across_layers_and_pushes(cli_client: LanguageClient):
+    """defaults < command line < initializationOptions (here nested; every other test
+    sends them flat) < didChangeConfiguration, which never starts a needless load."""
+    await cli_client.initialize_session(types.InitializeParams(
+        capabilities=with_inline("visual-studio-code"),
+        initialization_options={"sc2": {"contextTokens": 1024, "deadlineMs": 600_000}}))
+    configure(cli_client, {})  # what eglot sends right after opening a file
+    assert (await status(cli_client))["state"] == "loading"  # during the first load
+    assert (await wait_ready(cli_client))["state"] == "ready"
+    (reports,) = cli_client.progress_reports.values()  # one load, one progress
+    assert reports == [
+        types.WorkDoneProgressBegin(title="sc2-lsp: loading model", percentage=0,
+                                    cancellable=False),
+        types.WorkDoneProgressReport(message="loading random:tiny", percentage=5),
+        types.WorkDoneProgressReport(message="initialising random weights", percentage=15),
+        types.WorkDoneProgressReport(message="random:tiny ready on cpu", percentage=100),
+        types.WorkDoneProgressEnd(message="random:tiny ready")]
+
+    async def effective() -> tuple:
+        state = await status(cli_client)
+        settings = state["settings"]
+        return state["model"], settings["maxNewTokens"], settings["contextTokens"]
+
+    assert await effective() == ("random:tiny", 7, 1024)
+    configure(cli_client, {"sc2": {"maxNewTokens": 9}})
+    assert await effective() == ("random:tiny", 9, 1024)
+    configure(cli_client, [1, 2])
+    assert await effective() == ("random:tiny", 9, 1024)
+    configure(cli_client, {"maxNewTokens": 600, "contextTokens": 512})
+    assert await effective() == ("random:tiny", 7, 512)
+    # What VS Code sends once the user clears its keys: back to the command line's values.
+    configure(cli_client, {"sc2": {"model": None, "maxNewTokens": None, "contextTokens": None}})
+    assert await effective() == ("random:tiny", 7, 2048)
+    assert [m.message for m in cli_client.messages] == [
+        "sc2 settings must be an object, got [1, 2]; settings unchanged",
+        "Invalid sc2 settings: 'maxNewTokens': 600 is outside 1..512 (keeping 7)"]
+    assert len(cli_client.progress_reports) == 1 and (await status(cli_client))["state"] == "ready"

@@ -1,4 +1,4 @@
-"""`sc2-lsp bench quality|latency|runtime`: each bench is a module with
+"""`sc2-lsp bench quality|latency|runtime|context`: each bench is a module with
 `add_arguments(parser)` and `run(args) -> int`, writing DIR/<bench>.json and .md."""
 
 from __future__ import annotations
@@ -11,6 +11,8 @@ BENCHES = {
     "quality": "completion quality on FIM task sets (exact match, edit similarity, pass@1)",
     "latency": "typing replay through the real server over stdio, against baselines",
     "runtime": "cold vs reused prefill, decode speed, memory, per model and quantization",
+    "soak": "a long typing replay: answered and failed requests, latency, RSS over keys",
+    "context": "the prompt of every task as the server builds it, and context recall",
 }
 
 

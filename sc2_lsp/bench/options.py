@@ -12,7 +12,7 @@ import dataclasses
 import json
 
 from ..cli import settings_from_args
-from ..config import Settings
+from ..config import Settings, message
 
 BENCH_DEADLINE_MS = 600_000
 
@@ -23,7 +23,7 @@ def add_settings_option(parser: argparse.ArgumentParser) -> None:
 
 
 def bench_settings(args: argparse.Namespace) -> Settings:
-    settings, problems = settings_from_args(args).with_options(args.settings)
+    settings, problems = settings_from_args(args).layered(args.settings)
     if problems:
-        raise ValueError("; ".join(problems))
+        raise ValueError(message(problems))
     return dataclasses.replace(settings, deadline_ms=BENCH_DEADLINE_MS)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 from collections import defaultdict
 
-from ..engine import Engine
+from ..engine import open_engine
 from .metrics import answer, edit_similarity, exact_match, mean
 from .options import add_settings_option, bench_settings
 from .report import markdown_table, progress, write_outputs
@@ -41,11 +41,11 @@ def run(args: argparse.Namespace) -> int:
     if any(task.test is not None for task in tasks):
         backend()  # SandboxUnavailable (one message) before any model is loaded
     settings = bench_settings(args)
-    engine = Engine.load(settings.model_spec())
+    engine = open_engine(settings.model_spec())
     pass_at_1 = PassAtOne(args.test_timeout)
     records = {name: evaluate(name, completer(name, engine, settings), tasks, pass_at_1)
                for name in names}
-    data = report(engine.loaded.name, args.tasks, records)
+    data = report(engine.describe()["model"], args.tasks, records)
     data["settings"] = args.settings
     markdown = render(data)
     write_outputs(args.out, "quality", data, markdown)

@@ -7,6 +7,7 @@ Anything without a grammar is plain text (``None``): every feature must still wo
 from __future__ import annotations
 
 import importlib
+import re
 import threading
 from functools import cache
 from pathlib import PurePath
@@ -109,3 +110,41 @@ def parser_for(language: str) -> Parser | None:
             return None
         parser = parsers[language] = Parser(lang)
     return parser
+
+
+# The word being typed, as editors see it: completion items must start where the
+# editor's word starts, or clients that filter by it (eglot's symbol at point,
+# Vim's 'iskeyword', ALE's prefix) drop them. Default: letters, digits, `_`.
+# Ruby's `@`/`$` and JavaScript's `#` stay out: Emacs and Vim start the word after them.
+_WORD_RULES: dict[str, str] = {
+    "javascript": r"[\w$]+", "typescript": r"[\w$]+", "tsx": r"[\w$]+", "java": r"[\w$]+",
+    "php": r"\$?\w+",
+    "bash": r"[\w-]+",
+    "css": r"[\w-]+",
+}
+# Style sheets have no grammar here, but their words differ: known by languageId or extension.
+_STYLE_SHEETS = ("css", "scss", "less", "sass")
+# Longer "words" are data, not identifiers: the search stays bounded on long lines.
+_MAX_WORD = 256
+
+
+@cache
+def _word_pattern(rule: str) -> re.Pattern[str]:
+    return re.compile(f"(?:{rule})\\Z")
+
+
+def _word_language(language_id: str, path: str | None) -> str | None:
+    language = language_for(language_id, path)
+    suffix = PurePath(path).suffix.lower().lstrip(".") if path else ""
+    if language is None and ((language_id or "").lower() in _STYLE_SHEETS
+                             or suffix in _STYLE_SHEETS):
+        return "css"
+    return language
+
+
+def word_before(text: str, language_id: str = "", path: str | None = None) -> str:
+    """The word that ends `text` (the cursor's line up to the cursor) by the language's
+    identifier rules: what a completion item's range and label start with."""
+    rule = _WORD_RULES.get(_word_language(language_id, path), r"\w+")
+    match = _word_pattern(rule).search(text[-_MAX_WORD:])
+    return match.group() if match else ""

@@ -16,28 +16,21 @@ from pathlib import Path
 
 import torch
 
+from ..config import ModelSpec, choices
 from .architectures import random_config
 from .errors import ModelLoadError
+from .quantize import PACKED_QUANTS, fallback, quantize_model
 
 log = logging.getLogger(__name__)
 
 Progress = Callable[[int, str], None]
 EMBEDDED_NAME = "sc2-mini"
-QUANTS = ("none", "int8", "nf4")
+# int4, int8-torch: torch-native weight-only (quantize.py); int8, nf4: bitsandbytes.
+# auto: the fastest exact-enough choice for the device and the model's size.
+QUANTS = choices("quant")
+BNB_QUANTS = ("int8", "nf4")
 DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16, "fp32": torch.float32}
-DEVICES = ("auto", "cpu", "cuda", "mps")
-
-
-@dataclass(frozen=True)
-class ModelSpec:
-    """What the user asked for; `model=None` means $SC2_MODEL, else the embedded model."""
-
-    model: str | None = None
-    quant: str = "none"
-    dtype: str = "auto"
-    device: str = "auto"
-    allow_download: bool = False
-    threads: int = 0  # CPU threads for torch; 0: one for small models, else all cores
+DEVICES = choices("device")
 
 
 @dataclass
@@ -123,17 +116,40 @@ def _resolve_device(device: str, notes: list[str]) -> str:
 def _resolve_quant(quant: str, device: str, notes: list[str]) -> str:
     if quant not in QUANTS:
         raise ModelLoadError(f"unknown quantization '{quant}' (choose {', '.join(QUANTS)})")
-    if quant == "none":
+    if quant in ("none", "auto"):
         return quant
     if device == "mps":
         notes.append(f"quantization '{quant}' is not supported on mps; loading unquantized")
         return "none"
+    if quant in PACKED_QUANTS:
+        return quant
     try:
         import bitsandbytes  # noqa: F401
     except Exception as exc:  # an absent or broken native library
         notes.append(f"bitsandbytes is unavailable ({exc}); loading unquantized")
         return "none"
     return quant
+
+
+def _auto_quant(quant: str, device: str, n_params: int) -> str:
+    """`auto`: int4 for a large model on a CPU, where decoding is bound by reading the
+    weights and int4 reads a quarter of bf16's bytes; else unquantized (a small model's
+    step is Python overhead, and exact weights cost nothing there)."""
+    if quant != "auto":
+        return quant
+    return "int4" if device == "cpu" and n_params > SMALL_MODEL_PARAMS else "none"
+
+
+def _pack(model, quant: str, notes: list[str], report: Progress) -> str:
+    """Quantize in place with a torch-native kind (or its fallback); the kind applied."""
+    if quant not in PACKED_QUANTS:
+        return quant
+    kind, note = fallback(model, quant)
+    if note:
+        notes.append(note)
+    if kind != "none":
+        quantize_model(model, kind, report)
+    return kind
 
 
 def _resolve_dtype(requested: str, device: str, n_params: int) -> torch.dtype:
@@ -178,7 +194,7 @@ def _quantization_config(quant: str, dtype: torch.dtype):
                               bnb_4bit_compute_dtype=compute)
 
 
-def _load_tokenizer(source: str, local_only: bool):
+def load_tokenizer(source: str, local_only: bool):
     from transformers import AutoTokenizer
 
     try:
@@ -202,21 +218,23 @@ def _load_pretrained(source: str, name: str, spec: ModelSpec, device: str, quant
         raise ModelLoadError(f"cannot read the model config at '{source}': {_short(exc)}") from exc
     if getattr(config, "model_type", None) != "starcoder2":
         raise ModelLoadError(f"'{source}' is a {config.model_type} model, not StarCoder2")
+    quant = _auto_quant(quant, device, _estimate_params(config))
     dtype = _resolve_dtype(spec.dtype, device, _estimate_params(config))
     report(20, "reading weights")
     kwargs = dict(dtype=dtype, use_safetensors=True, trust_remote_code=False,
                   local_files_only=local_only)
-    if quant != "none":
+    if quant in BNB_QUANTS:
         kwargs["quantization_config"] = _quantization_config(quant, dtype)
         kwargs["device_map"] = device
     try:
         model = AutoModelForCausalLM.from_pretrained(source, **kwargs)
     except Exception as exc:
         raise ModelLoadError(f"cannot load the weights at '{source}': {_short(exc)}") from exc
-    if quant == "none":
+    if quant not in BNB_QUANTS:
         model.to(device)
+        quant = _pack(model, quant, notes, report)
     report(85, "loading tokenizer")
-    tokenizer = _load_tokenizer(tokenizer_source or source, local_only)
+    tokenizer = load_tokenizer(tokenizer_source or source, local_only)
     return LoadedModel(model, tokenizer, name, device, dtype, quant, notes)
 
 
@@ -251,20 +269,24 @@ def _load_random(name: str, spec: ModelSpec, device: str, quant: str, notes: lis
                  report: Progress) -> LoadedModel:
     """Random weights (fixed seed) with the real architecture, the embedded tokenizer.
 
-    Quantized random models are saved to a temporary safetensors folder and
-    loaded back, so they are quantized by the same path as a real checkpoint.
+    bitsandbytes-quantized random models are saved to a temporary safetensors folder
+    and loaded back, so they are quantized by the same path as a real checkpoint; the
+    torch-native kinds quantize the loaded model in place on either path.
     """
     from transformers import Starcoder2ForCausalLM
 
     tokenizer_source = str(embedded_model_path())
-    tokenizer = _load_tokenizer(tokenizer_source, True)
+    tokenizer = load_tokenizer(tokenizer_source, True)
     config = random_config(name.removeprefix("random:"), vocab_size=len(tokenizer))
+    quant = _auto_quant(quant, device, _estimate_params(config))
     dtype = _resolve_dtype(spec.dtype, device, _estimate_params(config))
     report(15, "initialising random weights")
     torch.manual_seed(0)
     model = Starcoder2ForCausalLM._from_config(config, dtype=dtype)  # no fp32 copy first
-    if quant == "none":
-        return LoadedModel(model.to(device), tokenizer, name, device, dtype, quant, notes)
+    if quant not in BNB_QUANTS:
+        model.to(device)
+        quant = _pack(model, quant, notes, report)
+        return LoadedModel(model, tokenizer, name, device, dtype, quant, notes)
     with tempfile.TemporaryDirectory(prefix="sc2-random-") as tmp:
         model.save_pretrained(tmp, safe_serialization=True)
         del model
