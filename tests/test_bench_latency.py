@@ -77,7 +77,8 @@ SUMMARY_KEYS = {"requests", "model_calls", "p50_ms", "p90_ms", "p99_ms", "p50_mo
                 "no_completion_rate", "chars_saved_rate", "in_time_rate"}
 RECORD_KEYS = {"variant", "session", "request", "keystroke_chars", "latency_ms", "pipeline_ms",
                "in_time", "suggested_chars", "accepted", "accepted_chars", "source", "mode",
-               "prompt_tokens", "reused_tokens", "prefilled_tokens", "generated_tokens"}
+               "prompt_tokens", "reused_tokens", "prefilled_tokens", "generated_tokens",
+               "stop_reason"}
 
 
 def test_replay_reuses_the_kv_cache_and_reports_exact_counts(tmp_path):
@@ -90,7 +91,9 @@ def test_replay_reuses_the_kv_cache_and_reports_exact_counts(tmp_path):
     done = subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stderr[-2000:]
     data = json.loads((out / "latency.json").read_text())
-    assert data["config"] == {"model": "random:tiny", "typing_ms": 120.0, "max_requests": 6,
+    assert sorted(data) == ["config", "ratios", "records", "sessions", "variants"]
+    assert data["config"] == {"model": "random:tiny", "engine": None, "endpoint": None,
+                              "clients": None, "typing_ms": 120.0, "max_requests": 6,
                               "settings": {}}
     assert data["sessions"] == [{"name": "sample.py:mean", "path": str(path), "body_chars": 88}]
     records = {name: [r for r in data["records"] if r["variant"] == name]
@@ -126,5 +129,5 @@ def test_replay_reuses_the_kv_cache_and_reports_exact_counts(tmp_path):
     assert (out / "latency_cdf.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     table = (out / "latency.md").read_text()
     assert [line.split(" | ")[0] for line in table.splitlines() if line.startswith("| ")] == [
-        "| variant", "| full", "| no-kv-reuse", "| naive", "| ratio", "| naive/full",
-        "| no-kv-reuse/full"]
+        "| variant", "| full", "| no-kv-reuse", "| naive", "| ratio", "| no-kv-reuse/full",
+        "| naive/full"]
