@@ -14,11 +14,12 @@ from pathlib import Path
 from .cache import CompletionCache
 from .config import Settings
 from .context.mode import decide_mode
-from .context.retrieval import ContextRetriever, Snippet
+from .context.retrieval import ContextRetriever
 from .documents import Document, DocumentStore
 from .engine import Engine, GenerationRequest, TextStop
 from .postprocess import postprocess
 from .prompt import Prompt, PromptBuilder
+from .snippet import Snippet, relative_path
 from .text import LINE_END_CLOSERS, block_floor, indent_width
 
 # Larger documents are data or generated code: not worth a model call per keystroke.
@@ -200,15 +201,7 @@ def _not_code(text: str) -> bool:
 
 
 def _relative_path(doc: Document, workspace: Path | None) -> str | None:
-    if doc.path is None:
-        return None
-    path = Path(doc.path)
-    if workspace is not None:
-        try:
-            return path.resolve().relative_to(workspace.resolve()).as_posix()
-        except ValueError:
-            pass
-    return path.name
+    return None if doc.path is None else relative_path(Path(doc.path), workspace)
 
 
 def _stats(source: str, mode: str | None = None) -> dict:

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from cachetools import LRUCache
 from tokenizers import Tokenizer
 
-from sc2_lsp.context.retrieval import Snippet
+from sc2_lsp.snippet import Snippet
 
 FORMATS = ("repo", "file", "spm")
 
