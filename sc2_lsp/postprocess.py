@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 from tree_sitter import Node
 
-from sc2_lsp.context.languages import parser_for
+from sc2_lsp.languages import parser_for
 from sc2_lsp.text import CLOSER_LINES, block_floor, indent_width
 
 OPENERS = {"(": ")", "[": "]", "{": "}"}
