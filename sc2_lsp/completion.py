@@ -1,4 +1,4 @@
-"""The completion pipeline of one keystroke (DESIGN.md §1.3), free of LSP.
+"""The completion pipeline of one keystroke (docs/architecture.md), free of LSP.
 
 cache → mode → context → prompt → engine → post-process. Each stage is its own
 module; this one decides the order, what is skipped, and what the stats say.

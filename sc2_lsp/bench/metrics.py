@@ -1,4 +1,4 @@
-"""Quality metrics of one completion against its gold text (DESIGN.md §3, metrics).
+"""Quality metrics of one completion against its gold text (docs/architecture.md, benches).
 
 Both metrics compare *normalised* text, so indentation the prefix already holds and
 trailing whitespace never count: a single-line task is judged on the first line of the

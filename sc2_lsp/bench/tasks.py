@@ -1,4 +1,4 @@
-"""Bench task sets: the JSONL task file of DESIGN.md §3 and the built-in sets.
+"""Bench task sets: the JSONL task file (docs/architecture.md) and the built-in sets.
 
 Built-in sets are constructed deterministically from data on the machine, so two runs
 (and two machines with the same Python) measure the same tasks:
