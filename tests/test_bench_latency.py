@@ -77,8 +77,8 @@ SUMMARY_KEYS = {"requests", "model_calls", "p50_ms", "p90_ms", "p99_ms", "p50_mo
                 "no_completion_rate", "chars_saved_rate", "in_time_rate"}
 RECORD_KEYS = {"variant", "session", "request", "keystroke_chars", "latency_ms", "pipeline_ms",
                "in_time", "suggested_chars", "accepted", "accepted_chars", "source", "mode",
-               "prompt_tokens", "reused_tokens", "prefilled_tokens", "generated_tokens",
-               "stop_reason"}
+               "stop_reason", "prompt_tokens", "reused_tokens", "prefilled_tokens",
+               "generated_tokens"}
 
 
 def test_replay_reuses_the_kv_cache_and_reports_exact_counts(tmp_path):
@@ -92,7 +92,7 @@ def test_replay_reuses_the_kv_cache_and_reports_exact_counts(tmp_path):
     assert done.returncode == 0, done.stderr[-2000:]
     data = json.loads((out / "latency.json").read_text())
     assert sorted(data) == ["config", "ratios", "records", "sessions", "variants"]
-    assert data["config"] == {"model": "random:tiny", "engine": None, "endpoint": None,
+    assert data["config"] == {"model": "random:tiny", "engine": "local", "endpoint": None,
                               "clients": None, "typing_ms": 120.0, "max_requests": 6,
                               "settings": {}}
     assert data["sessions"] == [{"name": "sample.py:mean", "path": str(path), "body_chars": 88}]

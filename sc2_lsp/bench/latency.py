@@ -64,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
     records = asyncio.run(replay_all(args, sessions))
     team = asyncio.run(replay_team(args, sessions)) if args.clients else {}
     data = report(records, team)
-    data["config"] = {"model": resolve_model_name(args.model), "engine": args.engine,
+    data["config"] = {"model": resolve_model_name(args.model), "engine": args.engine or "local",
                       "endpoint": args.endpoint, "clients": args.clients,
                       "typing_ms": args.typing_ms, "max_requests": args.max_requests,
                       "settings": args.settings}
