@@ -1,4 +1,4 @@
-"""Latency bench: real typing replayed through `sc2-lsp serve` over stdio (DESIGN.md §6).
+"""Latency bench: real typing replayed through `sc2-lsp serve` over stdio (docs/architecture.md, benches).
 
 Variants in one run, on the same typing script, taking turns keystroke by keystroke:
 ``full`` (the server as shipped), ``no-kv-reuse`` (the server with ``kvReuse: false``) and
@@ -25,6 +25,7 @@ from ..cli import given_options
 from ..engine import open_engine
 from ..engine.loading import resolve_model_name
 from .lsp_client import EditorSession, server_command
+from .metrics import percentile
 from .naive import NaiveCompleter
 from .options import BENCH_DEADLINE_MS, add_settings_option, bench_settings
 from .replay import NaiveEditor, ServerEditor, replay_together
@@ -167,8 +168,8 @@ def summarise(records: list[dict]) -> dict:
     saved = sum(r["accepted_chars"] for r in records)
     return {
         "requests": len(records), "model_calls": len(model),
-        "p50_ms": _percentile(latencies, 50), "p90_ms": _percentile(latencies, 90),
-        "p99_ms": _percentile(latencies, 99), "p50_model_ms": _percentile(model, 50),
+        "p50_ms": percentile(latencies, 50), "p90_ms": percentile(latencies, 90),
+        "p99_ms": percentile(latencies, 99), "p50_model_ms": percentile(model, 50),
         "mean_prompt_tokens": _mean(records, "prompt_tokens"),
         "mean_prefilled_tokens": _mean(records, "prefilled_tokens"),
         "mean_reused_tokens": _mean(records, "reused_tokens"),
@@ -228,10 +229,6 @@ def plot_cdf(records: dict[str, list[dict]], path: Path) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
-
-
-def _percentile(values: list[float], q: float) -> float | None:
-    return round(float(np.percentile(values, q)), 3) if values else None
 
 
 def _mean(records: list[dict], key: str) -> float | None:

@@ -139,7 +139,7 @@ class RemoteEngine:
         """The request; and the healed text the answer will start with ("" if none)."""
         prompt, forced = list(req.prompt_ids), req.forced_text
         body = {"model": self.model, "max_tokens": req.max_new_tokens,
-                "temperature": req.temperature, "top_p": req.top_p, "stream": True,
+                "temperature": req.temperature, "stream": True,
                 "stream_options": {"include_usage": True}}
         if req.stop.mode == "single-line" and "\n" not in forced:  # a rule it can apply too
             body["stop"] = ["\n"]
