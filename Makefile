@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q torch==2.13.0
-	$(PY) -m pip install -q -e '.[dev]'
+	$(PY) -m pip install -q -e '.[dev,bench]'
 	touch $@
 
 demo: setup
@@ -36,7 +36,7 @@ test: setup system-deps vllm-deps test-python test-vscode
 
 # SC2_REQUIRE_VLLM=1: the remote-engine tests fail, never skip, without their vLLM.
 test-python: setup vllm-deps
-	SC2_REQUIRE_VLLM=1 $(PY) -m pytest -q
+	SC2_REQUIRE_VLLM=1 $(PY) -m pytest -q --durations=25
 
 test-vscode: setup vscode-deps
 	cd clients/vscode && npm test

@@ -61,8 +61,3 @@ class CompletionCache:
 
     def forget(self, uri: str) -> None:
         self._shown.pop(uri, None)
-
-    def clear(self) -> None:
-        if self._exact is not None:
-            self._exact.clear()
-        self._shown.clear()

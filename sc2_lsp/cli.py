@@ -1,4 +1,4 @@
-"""`sc2-lsp serve | complete | bench` (DESIGN.md §3, CLI).
+"""`sc2-lsp serve | complete | bench` (docs/architecture.md, CLI).
 
 Errors are one line on stderr and a non-zero exit; progress goes to stderr so
 stdout carries only the answer.

@@ -1,4 +1,4 @@
-"""The completion pipeline of one keystroke (DESIGN.md §1.3), free of LSP.
+"""The completion pipeline of one keystroke (docs/architecture.md), free of LSP.
 
 cache → mode → context → prompt → engine → post-process. Each stage is its own
 module; this one decides the order, what is skipped, and what the stats say.
@@ -14,17 +14,16 @@ from pathlib import Path
 from .cache import CompletionCache
 from .config import Settings
 from .context.mode import decide_mode
-from .context.retrieval import ContextRetriever, Snippet
+from .context.retrieval import ContextRetriever
 from .documents import Document, DocumentStore
 from .engine import Engine, GenerationRequest, TextStop
-from .engine.stopping import indentation
 from .postprocess import postprocess
 from .prompt import Prompt, PromptBuilder
+from .snippet import Snippet, relative_path
+from .text import LINE_END_CLOSERS, block_floor, indent_width
 
-CLOSERS = set(")]}\"'`;")
 # Larger documents are data or generated code: not worth a model call per keystroke.
 MAX_DOCUMENT_CHARS = 1_000_000
-BLOCK_OPENERS = (":", "{", "(", "[")
 
 
 @dataclass
@@ -152,7 +151,7 @@ class CompletionPipeline:
         s = self.settings
         return GenerationRequest(
             job.prompt.token_ids, max_new_tokens=s.max_new_tokens,
-            stop=TextStop(job.mode, indent_floor(job.prefix, job.mode)),
+            stop=TextStop(job.mode, indent_floor(job.prefix, job.mode, job.language)),
             forced_text=job.prompt.healed, temperature=s.temperature,
             deadline=time.monotonic() + s.deadline_ms / 1000, cancel=cancel)
 
@@ -163,15 +162,14 @@ def _answer(text: str, offset: int, suffix: str, stats: dict, t0: float) -> Comp
     return Completion(text, offset, suffix[:replaced_length(suffix, text)], stats)
 
 
-def indent_floor(prefix: str, mode: str) -> int | None:
+def indent_floor(prefix: str, mode: str, language: str | None = None) -> int | None:
     """Multi-line generation stops at a line indented less than this: the end of the
-    block the cursor is in (or of the block the cursor's line opens)."""
+    block the cursor is in (or of the block the cursor's line opens), by the rule the
+    scope cut of post-processing applies."""
     if mode != "multi-line":
         return None
     line = prefix[prefix.rfind("\n") + 1:]
-    if not line.strip():
-        return len(line)
-    return indentation(line) + (1 if line.rstrip().endswith(BLOCK_OPENERS) else 0)
+    return indent_width(line) if not line.strip() else block_floor(line, language)
 
 
 def without_doubled_indent(text: str, prefix: str) -> str:
@@ -186,7 +184,7 @@ def replaced_length(suffix: str, completion: str) -> int:
     quotes that end the line when the completion ends with them itself, else nothing."""
     rest = suffix.split("\n", 1)[0].rstrip("\r")
     closers = rest.strip()
-    if (closers and set(closers) <= CLOSERS and "\n" not in completion
+    if (closers and set(closers) <= LINE_END_CLOSERS and "\n" not in completion
             and completion.rstrip().endswith(closers)):
         return len(rest)
     return 0
@@ -204,15 +202,7 @@ def _not_code(text: str) -> bool:
 
 
 def _relative_path(doc: Document, workspace: Path | None) -> str | None:
-    if doc.path is None:
-        return None
-    path = Path(doc.path)
-    if workspace is not None:
-        try:
-            return path.resolve().relative_to(workspace.resolve()).as_posix()
-        except ValueError:
-            pass
-    return path.name
+    return None if doc.path is None else relative_path(Path(doc.path), workspace)
 
 
 def _stats(source: str, mode: str | None = None) -> dict:

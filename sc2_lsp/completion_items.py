@@ -11,8 +11,8 @@ from __future__ import annotations
 from lsprotocol import types
 
 from .completion import Completion
-from .context.languages import word_before
 from .documents import Document, text_units
+from .languages import word_before
 
 
 def typed_word(doc: Document | None, position: types.Position, encoding: str) -> str:

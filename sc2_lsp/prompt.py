@@ -1,9 +1,9 @@
-"""StarCoder2 fill-in-the-middle prompts within a token budget (DESIGN.md §4).
+"""StarCoder2 fill-in-the-middle prompts within a token budget (docs/architecture.md, prompt).
 
 Formats: ``repo`` (repo-level PSM with ``<file_sep>`` context files, what StarCoder2 was trained
 on), ``file`` (plain PSM) and ``spm`` (suffix first, the prefix last).
 
-Two properties keep the engine's KV cache useful from one keystroke to the next:
+Three properties keep the engine's KV cache useful from one keystroke to the next:
 
 * the prefix window is *sticky*: its first line stays put until the budget forces it forward,
   and then it jumps a quarter of the budget at once, so typing only appends tokens;
@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from cachetools import LRUCache
 from tokenizers import Tokenizer
 
-from sc2_lsp.context.retrieval import Snippet
+from sc2_lsp.snippet import Snippet
 
 FORMATS = ("repo", "file", "spm")
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 
 from sc2_lsp.bench.holdout import STDLIB_HOLDOUT
 from sc2_lsp.bench.tasks import (
@@ -73,3 +75,18 @@ def test_jsonl_round_trip_and_relative_workspace(tmp_path):
     assert loaded[0].workspace == str((tmp_path / "repo").resolve())
     assert loaded[0].file == tmp_path.resolve() / "repo" / "pkg" / "mod.py"
     assert load_tasks(str(path), limit=1)[0].middle == "return 1"
+
+
+def test_the_bench_cli_names_the_extra_when_its_libraries_are_missing():
+    """Without the bench extra (rapidfuzz hidden here) the CLI still serves and completes;
+    `sc2-lsp bench NAME` says what to install, in one line, exit code 2."""
+    hide = "import sys; sys.modules['rapidfuzz'] = None; from sc2_lsp.cli import main; "
+    done = subprocess.run([sys.executable, "-c", hide + "sys.exit(main(sys.argv[1:]))",
+                           "bench", "quality", "--tasks", "humaneval-sl", "--out", "x"],
+                          capture_output=True, text=True, check=False)
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr == ("sc2-lsp: error: `sc2-lsp bench quality` needs the bench extra "
+                           "(rapidfuzz is not installed): pip install 'sc2-lsp[bench]'\n")
+    helped = subprocess.run([sys.executable, "-c", hide + "main(['complete', '--help'])"],
+                            capture_output=True, text=True, check=False)
+    assert helped.returncode == 0 and "--line" in helped.stdout

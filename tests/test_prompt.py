@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from transformers import AutoTokenizer
 
-from sc2_lsp.context.retrieval import Snippet
 from sc2_lsp.prompt import PromptBuilder
+from sc2_lsp.snippet import Snippet
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = (ROOT / "tests/fixtures/prompt/textwrap_sample.py").read_text()

@@ -1,5 +1,5 @@
 """Runtime bench: what one prefill and one decode step cost, per model and
-quantization, and how much KV reuse saves (DESIGN.md §3, runtime shape).
+quantization, and how much KV reuse saves (docs/architecture.md, benches).
 
 cold_prefill_ms: the whole prompt into an empty cache. reuse_prefill_ms: the
 same prompt already cached plus 8 new tokens. Both through the engine's own

@@ -15,10 +15,9 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-import os
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from cachetools import LRUCache
@@ -37,6 +36,7 @@ from sc2_lsp.context.symbols import (
 )
 from sc2_lsp.context.workspace import FileCache
 from sc2_lsp.documents import Document, DocumentStore
+from sc2_lsp.snippet import Snippet, relative_path
 
 USAGE_LINES_BEFORE, USAGE_LINES_AFTER = 30, 5
 """Where symbols count as "used near the cursor"."""
@@ -52,30 +52,6 @@ MAX_NEIGHBOURS = 8
 
 _IDENTIFIER = re.compile(r"([A-Za-z_$][\w$]*)(?:\s*\.\s*([A-Za-z_$][\w$]*))?")
 _BASES = {"argument_list", "class_heritage", "extends_clause"}
-
-
-@dataclass(frozen=True)
-class Snippet:
-    """Code shown to the model under ``path`` (relative to the workspace).
-
-    ``parts`` (a head, parts such as members' stubs that may be dropped one by one, a
-    tail) make the snippet trimmable to a budget; ``priority`` ranks it (lower first) for the budget; ``origin`` is
-    the identity of what it was read from: its path and that file's version.
-    """
-
-    path: str
-    text: str
-    parts: tuple[str, tuple[str, ...], str] | None = field(default=None, compare=False,
-                                                           repr=False)
-    priority: int = field(default=0, compare=False, repr=False)
-    origin: tuple = field(default=(), compare=False, repr=False)
-
-    def trimmed(self, keep: list[int]) -> Snippet:
-        """The head, the droppable parts numbered ``keep`` (in order) and the tail."""
-        head, parts, tail = self.parts
-        text = "\n".join([*([head] if head else []), *(parts[i] for i in sorted(keep)),
-                          *([tail] if tail else [])])
-        return Snippet(self.path, text, None, self.priority, self.origin)
 
 
 @dataclass(frozen=True)
@@ -233,7 +209,7 @@ class ContextRetriever:
             return
         current = next((m for m in members(cls) if m.start_byte <= byte <= m.end_byte), None)
         head, stubs, tail = skeleton_parts(cls, doc.source, skip=current)
-        path = _relative(Path(doc.path), root) if doc.path else doc.uri
+        path = relative_path(Path(doc.path), root) if doc.path else doc.uri
         snippet = Snippet(path, "\n".join([head, *stubs, *([tail] if tail else [])]),
                           (head, tuple(stubs), tail), origin=_text_origin(doc, tuple(stubs)))
         yield _Candidate(("class", doc.uri, head), snippet)
@@ -248,7 +224,7 @@ class ContextRetriever:
                and not n.start_byte <= byte <= n.end_byte
                and names_of(n, source) not in ([], ["__all__"])]
         if far:
-            path = _relative(Path(doc.path), root) if doc.path else doc.uri
+            path = relative_path(Path(doc.path), root) if doc.path else doc.uri
             stubs = tuple(stub(node, source) for node in far)
             yield _Candidate(("module", doc.uri),
                              _outline_snippet(path, stubs, _text_origin(doc, stubs)))
@@ -264,7 +240,7 @@ class ContextRetriever:
             first = max(region.start_line - EDIT_CONTEXT_LINES, 0, last - MAX_EDIT_LINES + 1)
             text = other.text[other.line_start(first):other.line_end(last)]
             if text.strip():
-                path = _relative(Path(other.path), root) if other.path else other.uri
+                path = relative_path(Path(other.path), root) if other.path else other.uri
                 yield _Candidate(("edit", region.uri, region.seq),
                                  Snippet(path, text, origin=(other.uri, other.version)))
 
@@ -341,7 +317,7 @@ class _Imports:
             used = tuple(dict.fromkeys(d.stub for d in ordered if d.start_line in wanted))
             rest = tuple(dict.fromkeys(d.stub for d in ordered
                                        if d.start_line not in wanted | skipped))
-            rel = _relative(path, self.root)
+            rel = relative_path(path, self.root)
             if used:
                 yield _Candidate(("imported", str(path)),
                                  _outline_snippet(rel, used, (rel, version)))
@@ -397,7 +373,7 @@ def _after_imports(doc: Document) -> int:
 
 def _definition_candidate(found: tuple[Path, Definition, tuple], root: Path) -> _Candidate:
     path, definition, version = found
-    rel = _relative(path, root)
+    rel = relative_path(path, root)
     snippet = Snippet(rel, definition.text, definition.parts, origin=(rel, version))
     return _Candidate(("def", str(path), definition.name), snippet)
 
@@ -429,12 +405,3 @@ def _text_origin(doc: Document, text) -> tuple:
     """The current document's snippets are identified by their text's hash: its version
     moves with every keystroke, also back to a text seen before."""
     return (doc.uri, hash(text))
-
-
-def _relative(path: Path, root: Path | None) -> str:
-    """``path`` relative to the workspace, in POSIX form; its name when outside it."""
-    if root is not None:
-        rel = os.path.relpath(path, root)
-        if not rel.startswith(".."):
-            return Path(rel).as_posix()
-    return path.name

@@ -10,8 +10,8 @@ from cachetools import LRUCache
 from tree_sitter import Tree
 
 from sc2_lsp.context.imports import Import, imports_of
-from sc2_lsp.context.languages import language_for, parser_for
 from sc2_lsp.context.symbols import Definition, top_level_definitions
+from sc2_lsp.languages import language_for, parser_for
 
 MAX_FILE_BYTES = 512 * 1024
 """Larger files are skipped: context comes from ordinary source files."""
