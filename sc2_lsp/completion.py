@@ -136,6 +136,7 @@ class CompletionPipeline:
     def forget(self, uri: str) -> None:
         self._builders.pop(uri, None)
         self.cache.forget(uri)
+        self.retriever.forget(uri)
 
     def _builder(self, uri: str) -> PromptBuilder:
         if uri not in self._builders:

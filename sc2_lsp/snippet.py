@@ -27,16 +27,10 @@ class Snippet:
                                                            repr=False)
     priority: int = field(default=0, compare=False, repr=False)
     origin: tuple = field(default=(), compare=False, repr=False)
-    keep_first: tuple[int, ...] = field(default=(), compare=False, repr=False)
-    """Which droppable lines to keep first when trimming (default: in order)."""
-
     def trimmed(self, keep: int) -> Snippet:
-        """The head, ``keep`` droppable lines (``keep_first`` first, in their own order) and
-        the tail."""
+        """The head, the first ``keep`` droppable lines and the tail."""
         head, lines, tail = self.parts
-        ranked = [*dict.fromkeys([*self.keep_first, *range(len(lines))])][:keep]
-        text = "\n".join([*([head] if head else []), *(lines[i] for i in sorted(ranked)),
-                          *([tail] if tail else [])])
+        text = "\n".join([*([head] if head else []), *lines[:keep], *([tail] if tail else [])])
         return Snippet(self.path, text, None, self.priority, self.origin)
 
 

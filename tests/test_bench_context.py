@@ -27,12 +27,12 @@ def test_context_json_of_the_parse_header_task(tiny_loaded):
     assert task["snippets"][0]["path"] == "util.py"
     assert task["snippets"][0]["text"].startswith("def parse_header(line: str)")
     assert task["prompt"].startswith("<repo_name>ws_parse<file_sep>util.py\n")
-    assert task["context_tokens"] == 45
+    assert task["context_tokens"] == 50
     assert data["metrics"] == {
         "recall_all": 1.0, "needed_all": 1, "found_all": 1,
         "recall_cross_file": 1.0, "needed_cross_file": 1, "found_cross_file": 1,
         "recall_same_file": None, "needed_same_file": 0, "found_same_file": 0,
-        "tasks_with_needs": 1, "context_tokens_mean": 45.0, "context_tokens_max": 45,
+        "tasks_with_needs": 1, "context_tokens_mean": 50.0, "context_tokens_max": 50,
         "context_tokens_allowed_mean": float(task["context_allowed"]),
         "context_over_allowed": 0, "budget_tokens": 2048,
         "prompt_tokens_max": task["prompt_tokens"], "over_budget": 0}

@@ -129,5 +129,5 @@ def test_replay_reuses_the_kv_cache_and_reports_exact_counts(tmp_path):
     assert (out / "latency_cdf.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     table = (out / "latency.md").read_text()
     assert [line.split(" | ")[0] for line in table.splitlines() if line.startswith("| ")] == [
-        "| variant", "| full", "| no-kv-reuse", "| naive", "| ratio", "| no-kv-reuse/full",
-        "| naive/full"]
+        "| variant", "| full", "| no-kv-reuse", "| naive", "| ratio", "| naive/full",
+        "| no-kv-reuse/full"]

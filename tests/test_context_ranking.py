@@ -10,8 +10,9 @@ from transformers import AutoTokenizer
 from sc2_lsp.cache import CompletionCache
 from sc2_lsp.completion import context_identity
 from sc2_lsp.context.retrieval import ContextRetriever, Snippet
-from sc2_lsp.documents import Document, DocumentStore
+from sc2_lsp.documents import DocumentStore
 from sc2_lsp.prompt import PromptBuilder
+from tests.test_context_symbols import parse_errors
 
 ROOT = Path(__file__).resolve().parents[1]
 WS_PARSE = ROOT / "tests/fixtures/ws_parse"
@@ -31,17 +32,6 @@ def _snippets(workspace: Path, path: str, text: str, offset: int | None = None,
     doc = store.open((workspace / path).as_uri(), text, "python", 1)
     return ContextRetriever(store).snippets(doc, len(text) if offset is None else offset,
                                             workspace)
-
-
-def _errors(text: str) -> list[str]:
-    tree = Document("file:///t.py", text, "python").tree
-    found, stack = [], [tree.root_node]
-    while stack:
-        node = stack.pop()
-        if node.type == "ERROR" or node.is_missing:
-            found.append(node.type)
-        stack.extend(node.children)
-    return found
 
 
 def test_parse_header_is_in_the_prompt_before_it_is_typed():
@@ -124,7 +114,7 @@ def test_skeleton_larger_than_the_budget_is_trimmed_and_keeps_its_class_line(tmp
     assert len(shown) == 1 and shown[0].text != snippets[0].text  # trimmed, not dropped
     assert shown[0].text.startswith('class Registry:\n    """Registry of handlers.\n')
     assert shown[0].text.endswith("    def method_1(self, value: int) -> int: ...")
-    assert _errors(shown[0].text) == []
+    assert parse_errors("python", shown[0].text) == []
     assert prompt.context_tokens <= prompt.context_allowed <= 512
 
 
@@ -149,3 +139,25 @@ def test_an_edit_to_util_py_changes_the_cache_key():
                                                                   before)
     assert cache.exact(doc.uri, prefix, suffix, after) is None
     assert cache.typing_through(doc.uri, prefix + "head", suffix, after) is None
+
+
+def test_setup_cfg_package_dir_and_typescript_re_exports(tmp_path):
+    ws = _write(tmp_path, {
+        "setup.cfg": "[options]\npackage_dir =\n    =lib\n",
+        "lib/tools/__init__.py": "",
+        "lib/tools/text.py": "def shout(s):\n    return s.upper()\n",
+        "web/shapes/index.ts": 'export * from "./circle";\nexport { area as surface } from "./util";\n',
+        "web/shapes/circle.ts": "export class Circle {\n  constructor(public r: number) {}\n}\n",
+        "web/shapes/util.ts": "export function area(r: number): number {\n  return 3.14 * r * r;\n}\n",
+    })
+    assert _snippets(ws, "run.py", "from tools.text import shout\n\nshout(") == [
+        Snippet("lib/tools/text.py", "def shout(s):\n    return s.upper()")]
+    store = DocumentStore()
+    text = 'import { Circle, surface } from "./shapes";\n\nconst c = new Circle(2);\nsurface('
+    doc = store.open((ws / "web/main.ts").as_uri(), text, "typescript", 1)
+    snippets = ContextRetriever(store).snippets(doc, len(text), ws)
+    assert snippets[:2] == [
+        Snippet("web/shapes/util.ts",
+                "export function area(r: number): number {\n  return 3.14 * r * r;\n}"),
+        Snippet("web/shapes/circle.ts",
+                "export class Circle {\n  constructor(public r: number) {}\n}")]

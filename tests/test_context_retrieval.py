@@ -33,8 +33,7 @@ def gather_snippets(doc, offset, store, workspace, **options):
     return retriever.snippets(doc, offset, workspace, **options)
 
 
-UTIL_OUTLINE = Snippet("util.py", "def parse_header(line: str) -> tuple[str, str]: ...\n"
-                                  "def format_header(name: str, value: str) -> str: ...")
+FORMAT_HEADER_STUB = Snippet("util.py", "def format_header(name: str, value: str) -> str: ...")
 
 
 def open_doc(store: DocumentStore, path: Path, language: str, text: str | None = None):
@@ -49,7 +48,7 @@ def test_ws_parse_snippet_and_repo_prompt():
     offset = text.index("parse_header(line)") + len("parse_header(")
     snippets = gather_snippets(doc, offset, store, ws)
     # the definition used at the cursor, then the rest of the imported module's outline
-    assert snippets == [Snippet("util.py", PARSE_HEADER), UTIL_OUTLINE]
+    assert snippets == [Snippet("util.py", PARSE_HEADER), FORMAT_HEADER_STUB]
     tokenizer = AutoTokenizer.from_pretrained(ROOT / "model/sc2-mini")
     prompt = PromptBuilder(tokenizer).build(repo_name=ws.name, path="app.py",
                                             prefix=text[:offset], suffix=text[offset:],
@@ -60,9 +59,9 @@ def test_ws_parse_snippet_and_repo_prompt():
     line = text.rindex("\n", 0, offset)  # the cursor's line starts the middle
     assert prompt.text == (
         f"<repo_name>ws_parse<file_sep>util.py\n{PARSE_HEADER}\n<file_sep>util.py\n"
-        f"{UTIL_OUTLINE.text}\n<file_sep><fim_prefix>app.py\n"
+        f"{FORMAT_HEADER_STUB.text}\n<file_sep><fim_prefix>app.py\n"
         f"{text[:line]}<fim_suffix>{text[offset:]}<fim_middle>{text[line:offset - 1]}")
-    assert (len(prompt.token_ids), prompt.context_tokens) == (215, 106)
+    assert (len(prompt.token_ids), prompt.context_tokens) == (197, 88)
 
 
 def test_typing_an_imported_name_finds_it_by_prefix():
@@ -72,7 +71,7 @@ def test_typing_an_imported_name_finds_it_by_prefix():
     doc, _ = open_doc(store, ws / "scratch.py", "python", text)
     assert [s.text.split("\n")[0] for s in gather_snippets(doc, len(text), store, ws)] == [
         "def parse_header(line: str) -> tuple[str, str]:",  # typed: the full definition
-        "def parse_header(line: str) -> tuple[str, str]: ..."]  # the imported module's outline
+        "def format_header(name: str, value: str) -> str: ..."]  # imported, not used yet
 
 
 def test_python_relative_imports_module_attribute_and_alias():
@@ -89,9 +88,7 @@ def test_python_relative_imports_module_attribute_and_alias():
                 '@dataclass\nclass User:\n    """A registered user."""\n    name: str\n'
                 "    email: str\n    def display(self) -> str: ...\n    @property\n"
                 "    def domain(self) -> str: ..."),
-        # outlines of the imported modules
-        Snippet("pkg/helpers.py", 'SEPARATOR = "-"\ndef slugify(title: str, *, limit: int = 40) -> str: ...'),
-        Snippet("pkg/models.py", "@dataclass\nclass User: ..."),
+        Snippet("pkg/helpers.py", 'SEPARATOR = "-"'),  # the rest of helpers.py's outline
     ]
 
 
@@ -100,15 +97,10 @@ def test_typescript_relative_imports_default_named_and_aliased():
     store = DocumentStore()
     doc, text = open_doc(store, ws / "src/main.ts", "typescript")
     snippets = gather_snippets(doc, text.index("console"), store, ws)
-    assert [s.path for s in snippets] == ["src/math.ts"] * 4
+    assert [s.path for s in snippets] == ["src/math.ts"] * 3
     assert [s.text.split("\n")[-1] for s in snippets] == [
-        "}", "export const scale = (v: Vec, k: number): Vec => new Vec(v.x * k, v.y * k);", "}",
-        "export default class Vec { ... }"]
+        "}", "export const scale = (v: Vec, k: number): Vec => new Vec(v.x * k, v.y * k);", "}"]
     assert snippets[2].text.startswith("/** Adds two numbers. */\nexport function add(")
-    assert snippets[3].text == (  # the module's outline, in source order
-        "/** Adds two numbers. */\nexport function add(a: number, b: number): number { ... }\n"
-        "export const scale = (v: Vec, k: number): Vec => new Vec(v.x * k, v.y * k);\n"
-        "export default class Vec { ... }")
 
 
 def test_open_unsaved_buffer_wins_over_the_file_on_disk():
@@ -172,7 +164,7 @@ def test_max_chars_bounds_the_snippets():
     store = DocumentStore()
     doc, text = open_doc(store, ws / "pkg/main.py", "python")
     snippets = gather_snippets(doc, text.index("return f"), store, ws, max_chars=200)
-    assert [s.path for s in snippets] == ["pkg/helpers.py", "pkg/models.py"]
+    assert [s.path for s in snippets] == ["pkg/helpers.py"] * 2
 
 
 def test_workspace_parses_are_cached_by_mtime(tmp_path):
@@ -201,7 +193,7 @@ def test_module_import_attribute_resolves_the_definition():
     doc, _ = open_doc(store, ws / "scratch.py", "python", text)
     assert gather_snippets(doc, len(text) - 1, store, ws) == [Snippet(
         "util.py", 'def format_header(name: str, value: str) -> str:\n    return f"{name}: {value}"'),
-        UTIL_OUTLINE]
+        Snippet("util.py", "def parse_header(line: str) -> tuple[str, str]: ...")]
 
 
 def test_typing_in_app_py_keeps_context_and_prefix_tokens_shared():
@@ -225,13 +217,13 @@ def test_typing_in_app_py_keeps_context_and_prefix_tokens_shared():
                                      prefix=doc.text[:offset], suffix=doc.text[offset:],
                                      snippets=snippets))
     assert len(typed) == 20
-    assert all(p.snippets == (Snippet("util.py", PARSE_HEADER), UTIL_OUTLINE)
+    assert all(p.snippets == (Snippet("util.py", PARSE_HEADER), FORMAT_HEADER_STUB)
                for p in prompts)
-    assert {p.context_tokens for p in prompts} == {106}
+    assert {p.context_tokens for p in prompts} == {88}
     # exact: the prompt only grows, by a token now and then (healed text aside)
     assert all(b.token_ids[:len(a.token_ids)] == a.token_ids for a, b in pairwise(prompts))
-    assert {p.token_ids.index(fim_middle) for p in prompts} == {215}
-    assert [len(p.token_ids) for p in prompts] == [216] * 9 + [217] * 5 + [218] + [219] * 5 + [220]
+    assert {p.token_ids.index(fim_middle) for p in prompts} == {197}
+    assert [len(p.token_ids) for p in prompts] == [198] * 9 + [199] * 5 + [200] + [201] * 5 + [202]
     assert prompts[-1].healed == "_"
 
 
@@ -242,6 +234,5 @@ def test_commonjs_requires_destructured_aliased_and_module():
     snippets = gather_snippets(doc, text.index("}\n", text.index("function line")), store, ws)
     assert [s.text.split("\n")[1] if s.text.startswith("/**") else s.text.split("\n")[0]
             for s in snippets] == ["function shout(text) {",  # nearest the cursor first
-                                   "function padLeft(text, width, fill = \" \") {",
-                                   "function padLeft(text, width, fill = \" \") { ... }"]
+                                   "function padLeft(text, width, fill = \" \") {"]
     assert {s.path for s in snippets} == {"lib/strings.js"}

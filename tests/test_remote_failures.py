@@ -18,6 +18,8 @@ from typing import ClassVar
 import pytest
 
 from sc2_lsp.bench.lsp_client import EditorSession, server_command
+from sc2_lsp.config import ModelSpec
+from sc2_lsp.engine import GenerationRequest, open_engine
 
 from .vllm_server import EMBEDDED
 
@@ -30,6 +32,7 @@ class Misbehaving(BaseHTTPRequestHandler):
 
     mode = "garbage"
     seen_keys: ClassVar[list[str]] = []
+    bodies: ClassVar[list[dict]] = []
 
     def do_GET(self):
         self.seen_keys.append(self.headers.get("Authorization", ""))
@@ -38,7 +41,15 @@ class Misbehaving(BaseHTTPRequestHandler):
 
     def do_POST(self):
         self.seen_keys.append(self.headers.get("Authorization", ""))
-        self.rfile.read(int(self.headers["Content-Length"]))
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        self.bodies.append(body)
+        if self.mode == "unconstrained":  # a server without structured outputs
+            if "structured_outputs" in body:
+                self._send(400, b'{"error": {"message": "unknown field structured_outputs"}}')
+            else:
+                self._send(200, b'data: {"choices": [{"text": "ok", "finish_reason": "stop"}]}'
+                           b"\n\ndata: [DONE]\n\n", "text/event-stream")
+            return
         if self.mode == "slow":
             time.sleep(3)
             return
@@ -63,7 +74,7 @@ def _serve(tls: ssl.SSLContext | None = None):
     if tls is not None:
         server.socket = tls.wrap_socket(server.socket, server_side=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    Misbehaving.seen_keys = []
+    Misbehaving.seen_keys, Misbehaving.bodies = [], []
     return server, f"http{'s' if tls else ''}://127.0.0.1:{server.server_address[1]}/v1"
 
 
@@ -173,3 +184,29 @@ async def test_tls_checks_the_certificate_against_the_systems_store(tmp_path, tl
         assert status["state"] == "error" and "not JSON" in status["error"]
     finally:
         await editor.stop()
+
+
+async def test_a_tokenizer_that_is_not_here_is_one_clear_error(tmp_path, endpoint):
+    editor = await _session(tmp_path, endpoint, model="bigcode/not-in-the-cache")
+    try:
+        status = await editor.status()
+        assert status["state"] == "error"
+        assert "cannot load the tokenizer from 'bigcode/not-in-the-cache'" in status["error"]
+        assert "set tokenizer to a local folder" in status["error"]
+    finally:
+        await editor.stop()
+
+
+def test_a_refused_constraint_falls_back_to_no_healing_once(endpoint, monkeypatch, caplog):
+    monkeypatch.setattr(Misbehaving, "mode", "unconstrained")
+    engine = open_engine(ModelSpec(str(EMBEDDED), engine="openai", endpoint=endpoint))
+    assert engine.healing == "regex"  # it says it is vLLM
+    prompt = engine.tokenizer.encode("<fim_prefix>def f(x):\n    return", add_special_tokens=False)
+    healed = [engine.generate(GenerationRequest(prompt, 8, forced_text=" x")) for _ in range(2)]
+    engine.close()
+    assert [g.text for g in healed] == ["ok", "ok"]
+    completions = [b for b in Misbehaving.bodies if b["max_tokens"] == 8]
+    assert ["structured_outputs" in b for b in completions] == [True, False, False]
+    back = prompt + engine.tokenizer.encode(" x", add_special_tokens=False)
+    assert completions[1]["prompt"] == completions[2]["prompt"] == back  # the cut text put back
+    assert sum("without token healing" in r.message for r in caplog.records) == 1

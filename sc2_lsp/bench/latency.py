@@ -64,8 +64,9 @@ def run(args: argparse.Namespace) -> int:
     records = asyncio.run(replay_all(args, sessions))
     team = asyncio.run(replay_team(args, sessions)) if args.clients else {}
     data = report(records, team)
-    data["config"] = {"model": resolve_model_name(args.model), "engine": args.engine or "local",
-                      "endpoint": args.endpoint, "clients": args.clients,
+    settings = bench_settings(args)
+    data["config"] = {"model": resolve_model_name(args.model), "engine": settings.engine,
+                      "endpoint": settings.endpoint, "clients": args.clients,
                       "typing_ms": args.typing_ms, "max_requests": args.max_requests,
                       "settings": args.settings}
     data["sessions"] = [{"name": s.name, "path": str(s.path), "body_chars": len(s.body)}
@@ -131,15 +132,22 @@ async def replay_team(args: argparse.Namespace, sessions: list[TypingSession]
 def _server_variants(args: argparse.Namespace) -> dict[str, dict]:
     """Initialization options by variant; a remote engine is compared with the local one."""
     variants = {name: _options(args, kv_reuse) for name, kv_reuse in SERVER_VARIANTS.items()}
-    if args.engine == "openai":
+    settings = bench_settings(args)
+    if settings.engine == "openai":
         variants["local-full"] = {**_options(args, True), "engine": "local", "endpoint": None,
-                                  "model": args.tokenizer or args.model, "tokenizer": None}
+                                  "model": settings.tokenizer or settings.model,
+                                  "tokenizer": None}
     return variants
 
 
 def _options(args: argparse.Namespace, kv_reuse: bool) -> dict:
     return {**given_options(args), "deadlineMs": BENCH_DEADLINE_MS, **args.settings,
             "kvReuse": kv_reuse}
+
+
+def _ratio_order(name: str) -> tuple[int, str]:
+    """The baselines first (naive, no-kv-reuse), then the other engine's variant."""
+    return ({"naive": 0, "no-kv-reuse": 1}.get(name, 2), name)
 
 
 def _counts(text: str) -> list[int]:
@@ -178,7 +186,7 @@ def report(records: dict[str, list[dict]], team: dict[int, list[dict]] | None = 
     variants = {name: summarise(rs) for name, rs in records.items() if rs}
     ratios = {f"{name}/full": {key: _ratio(variants[name][key], variants["full"][key])
                                for key in ("p50_ms", "mean_prefilled_tokens")}
-              for name in variants if name != "full"}
+              for name in sorted(set(variants) - {"full"}, key=_ratio_order)}
     data = {"variants": variants, "ratios": ratios,
             "records": [{"variant": name, **r} for name, rs in records.items() for r in rs]}
     if team:

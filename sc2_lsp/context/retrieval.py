@@ -51,7 +51,6 @@ MAX_REEXPORT_HOPS = 3
 MAX_NEIGHBOURS = 8
 
 _IDENTIFIER = re.compile(r"([A-Za-z_$][\w$]*)(?:\s*\.\s*([A-Za-z_$][\w$]*))?")
-_WORD = re.compile(r"[A-Za-z_$][\w$]*")
 _BASES = {"argument_list", "class_heritage", "extends_clause"}
 
 
@@ -84,6 +83,16 @@ class ContextRetriever:
         self._first_seen = _FirstSeen()
         self._open_definitions: LRUCache = LRUCache(maxsize=32)
         self._roots: LRUCache = LRUCache(maxsize=8)
+        self.imported_lines: dict[str, dict[tuple[Path, tuple], tuple[frozenset[int],
+                                                                      frozenset[int]]]] = {}
+        """Per document and module version, the definitions (by line) that its imported-names
+        outline showed first, and those it left out as shown whole: the outlines keep them
+        while the module is unchanged, so that finishing a name while typing does not
+        rewrite the prompt's context."""
+
+    def forget(self, uri: str) -> None:
+        """A closed (or reset) document: its outlines start afresh."""
+        self.imported_lines.pop(uri, None)
 
     def snippets(self, doc: Document, offset: int, workspace: Path | None, *,
                  max_chars: int = MAX_CHARS) -> list[Snippet]:
@@ -112,6 +121,7 @@ class ContextRetriever:
         yield from self._class_skeleton(doc, offset, root)
         yield from imports.neighbours()
         yield from self._module_outline(doc, offset, root)
+        yield from imports.neighbour_rests()
         yield from imports.definitions(imports.unused)
         yield from imports.definitions(imports.far)
         yield from self._recent_edits(doc, root)
@@ -247,6 +257,7 @@ class _Imports:
                           if imp.local != WILDCARD}
                          if root is not None and self.importer is not None else {})
         self.near, self.far, self.unused = _rank_uses(doc, offset, self.by_local)
+        self._rests: list[_Candidate] = []
         self.shown: set[tuple[Path, int]] = set()
         """Definitions offered already: those of imported names not used near the cursor
         leave out the ones that outlines show (outlines stay whole: a module's outline is the
@@ -277,9 +288,10 @@ class _Imports:
         return None
 
     def neighbours(self) -> Iterator[_Candidate]:
-        """Outlines of the imported workspace modules: every top-level definition, so that a
-        name not imported yet is there too, the imported names kept first when trimmed.
-        Modules whose names are used nearest go first."""
+        """Outlines of what this file imports from each workspace module (or uses of an
+        imported module), modules whose names are used nearest first; the rest of each
+        module's outline (a name not imported yet is there too) comes later, from
+        ``neighbour_rests``. Both are whole texts that typing rarely changes."""
         modules: dict[Path, list[str]] = {}
         for name, attr in [*self.near, *self.unused, *self.far]:
             imp = self.by_local[name]
@@ -295,22 +307,35 @@ class _Imports:
                 modules.setdefault(path, []).append(symbol)
         for path, names in modules.items():
             definitions, _, version = self.retriever.parsed(path)
-            stubs = list(dict.fromkeys(d.stub for d in definitions.values()))
+            frozen = self.retriever.imported_lines.setdefault(self.doc.uri, {})
+            whole = frozenset(line for p, line in self.shown if p == path)
+            wanted, skipped = frozen.setdefault((path, version), (frozenset(
+                definitions[n].start_line for n in names if n in definitions
+                and definitions[n].start_line not in whole), whole))
             self.shown.update((path, d.start_line) for d in definitions.values())
-            if stubs:
-                rel = relative_path(path, self.root)
-                wanted = [stubs.index(definitions[n].stub) for n in names if n in definitions]
-                yield _Candidate(("outline", str(path)), dataclasses.replace(
-                    _outline_snippet(rel, tuple(stubs), (rel, version)),
-                    keep_first=tuple(dict.fromkeys(wanted))))
+            ordered = sorted(definitions.values(), key=lambda d: d.start_line)
+            used = tuple(dict.fromkeys(d.stub for d in ordered if d.start_line in wanted))
+            rest = tuple(dict.fromkeys(d.stub for d in ordered
+                                       if d.start_line not in wanted | skipped))
+            rel = relative_path(path, self.root)
+            if used:
+                yield _Candidate(("imported", str(path)),
+                                 _outline_snippet(rel, used, (rel, version)))
+            if rest:
+                self._rests.append(_Candidate(("outline", str(path)),
+                                              _outline_snippet(rel, rest, (rel, version))))
+
+    def neighbour_rests(self) -> Iterator[_Candidate]:
+        """The rest of the imported modules' outlines (after ``neighbours`` ran)."""
+        yield from self._rests
 
 
 # ----------------------------------------------------------------------------- helpers
 def _rank_uses(doc: Document, offset: int, imported: dict[str, Import]
                ) -> tuple[list, list, list]:
     """Imported names (with the attribute read from them): used near the cursor (nearest
-    first; the identifier being typed counts for every import it is a prefix of), not used
-    anywhere yet (import order), used only far from the cursor."""
+    first; the identifier being typed counts for every import it is a prefix of), used
+    farther (nearest first), not used anywhere yet (import order)."""
     if not imported:
         return [], [], []
     line = doc.line_of(offset)
@@ -327,11 +352,13 @@ def _rank_uses(doc: Document, offset: int, imported: dict[str, Import]
         for local in imported:
             if local.startswith(typing.group()):
                 near.setdefault((local, None), 0)
-    used = {word for word in _WORD.findall(doc.text, body_start) if word in imported}
-    named = {name for name, _ in near}
-    unused = [(local, None) for local in imported if local not in used and local not in named]
-    far = [(local, None) for local in imported if local in used and local not in named]
-    return sorted(near, key=near.__getitem__), far, unused
+    uses: dict[tuple[str, str | None], int] = {}
+    for match in _IDENTIFIER.finditer(doc.text, body_start):
+        if match.group(1) in imported and (key := (match.group(1), match.group(2))) not in near:
+            uses[key] = min(uses.get(key, len(doc.text)), abs(match.start() - offset))
+    used = {name for name, _ in [*near, *uses]}
+    unused = [(local, None) for local in imported if local not in used]
+    return sorted(near, key=near.__getitem__), sorted(uses, key=uses.__getitem__), unused
 
 
 def _after_imports(doc: Document) -> int:

@@ -27,6 +27,9 @@ log = logging.getLogger(__name__)
 
 POLL_S = 0.05  # how often a waiting stream checks cancel and deadline
 FINISH = {"length": "max-tokens", "stop": "eos"}
+# The server's constrained decoding we heal tokens with, by /models' `owned_by`. Only
+# vLLM's was tried; llama.cpp's grammar follows its documentation.
+HEALING = {"vllm": "regex", "llamacpp": "grammar"}
 
 
 class RemoteEngine:
@@ -38,7 +41,8 @@ class RemoteEngine:
         self.stop_ids = sorted(stop_token_ids(tokenizer))
         self.server = "unknown"  # what /models says serves it: vllm, llamacpp, ...
         self.health = Health(self._probe)
-        self._warned_healing = False
+        self.healing: str | None = None  # the constraint for token healing: regex | grammar
+        self._said_no_healing = False
 
     @classmethod
     def connect(cls, endpoint: str | None, model: str | None, tokenizer: str | None, *,
@@ -55,8 +59,13 @@ class RemoteEngine:
         model = resolve_model_name(model)
         source = tokenizer or model
         report(20, f"loading tokenizer {source}")
-        engine = cls(target, model, load_tokenizer(source, local_only=True), _hints(source),
-                     kv_reuse=kv_reuse, tokenizer_name=source)
+        try:
+            tokens = load_tokenizer(source, local_only=True)
+        except ModelLoadError as exc:
+            raise ModelLoadError(f"{exc} (the prompt is tokenized here: set tokenizer to a "
+                                 "local folder with the served model's tokenizer)") from exc
+        engine = cls(target, model, tokens, _hints(source), kv_reuse=kv_reuse,
+                     tokenizer_name=source)
         report(60, f"connecting to {target.url}")
         engine.health.check()
         report(100, f"{model} at {target.url}")
@@ -73,7 +82,10 @@ class RemoteEngine:
         try:
             stream = self.endpoint.stream("/completions", body)
         except EndpointError as exc:
-            return self._error(exc, request, t0)
+            if not (exc.status == 400 and forced):
+                return self._error(exc, request, t0)
+            self._no_healing(f"the endpoint refused the constraint ({exc})")
+            return self.generate(request)  # once more, without healing
         try:
             run = _Run(request, forced, t0)
             run.consume(stream)
@@ -116,7 +128,12 @@ class RemoteEngine:
         if self.model not in ids:
             raise EndpointError(f"{self.endpoint.url} does not serve '{self.model}' "
                                 f"(it serves {', '.join(map(str, ids)) or 'nothing'})")
-        self.server = str(models[ids.index(self.model)].get("owned_by", "unknown"))
+        server = str(models[ids.index(self.model)].get("owned_by", "unknown"))
+        if server != self.server:
+            self.server = server
+            self.healing = HEALING.get(server)
+            if self.healing is None:
+                self._no_healing(f"the endpoint ({server}) has no constrained decoding we use")
 
     def _body(self, req: GenerationRequest) -> tuple[dict, str]:
         """The request; and the healed text the answer will start with ("" if none)."""
@@ -128,28 +145,30 @@ class RemoteEngine:
             body["stop"] = ["\n"]
         if self.server == "vllm":
             body.update(stop_token_ids=self.stop_ids, return_token_ids=True)
-            if forced:
-                body["structured_outputs"] = {"regex": healing_regex(forced)}
             if not self.kv_reuse:  # a fresh salt: no prefix-cache hit for this request
                 body["cache_salt"] = uuid.uuid4().hex
         else:
             # OpenAI's API takes four stop strings at most: the newline and three tokens.
             vocab = self.tokenizer.get_vocab()
             body["stop"] = body.get("stop", []) + [t for t in STOP_TOKENS if t in vocab][:3]
-            if forced:
-                self._no_healing_note()
-                prompt += self.tokenizer.encode(forced, add_special_tokens=False)
-                forced = ""
+        if forced and self.healing == "regex":  # vLLM's structured outputs
+            body["structured_outputs"] = {"regex": healing_regex(forced)}
+        elif forced and self.healing == "grammar":  # llama.cpp's GBNF
+            body["grammar"] = healing_grammar(forced)
+        elif forced:  # no constraint: the cut text goes back into the prompt
+            prompt += self.tokenizer.encode(forced, add_special_tokens=False)
+            forced = ""
         # Token ids where we know they are taken (vLLM); text, special tokens included,
         # elsewhere (TGI's route takes strings only; llama.cpp parses both).
         body["prompt"] = prompt if self.server == "vllm" else self.tokenizer.decode(prompt)
         return body, forced
 
-    def _no_healing_note(self) -> None:
-        if not self._warned_healing:
-            self._warned_healing = True
-            log.warning("the endpoint (%s) has no constrained decoding we use: completing "
-                        "without token healing", self.server)
+    def _no_healing(self, why: str) -> None:
+        """From now on, no token healing; the first time, one log line says why."""
+        self.healing = None
+        if not self._said_no_healing:
+            self._said_no_healing = True
+            log.warning("%s: completing without token healing", why)
 
     def _error(self, exc: EndpointError, request: GenerationRequest, t0: float) -> Generation:
         if exc.status in (400, 422):  # this request was refused, the endpoint is fine
@@ -162,6 +181,13 @@ class RemoteEngine:
 def healing_regex(forced: str) -> str:
     """Generated text must start with the healed text, then anything."""
     return re.escape(forced) + r"[\s\S]*"
+
+
+def healing_grammar(forced: str) -> str:
+    """The same as a GBNF grammar (llama.cpp): the healed text, then any characters."""
+    literal = "".join(c if c.isprintable() and c not in '"\\' else f"\\x{ord(c):02x}"
+                      if ord(c) < 0x100 else f"\\u{ord(c):04x}" for c in forced)
+    return f'root ::= "{literal}" [^\\x00]*'
 
 
 class _Run:
