@@ -27,6 +27,7 @@ class Snippet:
                                                            repr=False)
     priority: int = field(default=0, compare=False, repr=False)
     origin: tuple = field(default=(), compare=False, repr=False)
+
     def trimmed(self, keep: int) -> Snippet:
         """The head, the first ``keep`` droppable lines and the tail."""
         head, lines, tail = self.parts
