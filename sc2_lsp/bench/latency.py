@@ -21,9 +21,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..cli import given_options
 from ..engine import open_engine
 from ..engine.loading import resolve_model_name
+from ..flags import given_options
 from .lsp_client import EditorSession, server_command
 from .metrics import percentile
 from .naive import NaiveCompleter

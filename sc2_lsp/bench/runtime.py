@@ -21,9 +21,9 @@ import sys
 import sysconfig
 from pathlib import Path
 
-from ..cli import settings_from_args
 from ..engine import GenerationRequest, LocalEngine
 from ..engine.kvcache import common_prefix_length
+from ..flags import settings_from_args
 from .report import markdown_table, progress, write_outputs
 
 COLUMNS = ["model", "quant", "dtype", "prompt_tokens", "cold_prefill_ms", "reuse_prefill_ms",

@@ -21,8 +21,8 @@ from pathlib import Path
 import psutil
 from pygls.exceptions import JsonRpcException
 
-from ..cli import given_options
 from ..engine.loading import resolve_model_name
+from ..flags import given_options
 from .lsp_client import EditorSession, server_command
 from .metrics import percentile
 from .options import BENCH_DEADLINE_MS, add_settings_option
