@@ -5,6 +5,7 @@ against vLLM in test_remote_engine.py."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import shutil
 import socket
@@ -117,6 +118,14 @@ async def _complete_and_status(editor: EditorSession, tmp_path) -> tuple[list, d
     return items, await editor.status()
 
 
+async def _message(editor: EditorSession, text: str, timeout_s: float = 30.0) -> bool:
+    """Whether a `window/showMessage` containing `text` arrives within the timeout."""
+    deadline = time.monotonic() + timeout_s
+    while not any(text in m for m in editor.messages) and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    return any(text in m for m in editor.messages)
+
+
 def _closed_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -163,7 +172,8 @@ async def test_an_invalid_endpoint_is_one_clear_error(tmp_path):
         status = await editor.status()
         assert status["state"] == "error"
         assert status["error"] == "endpoint 'localhost:8000' is not an http(s) URL"
-        assert any("is not an http(s) URL" in m for m in editor.messages)
+        # The state turns to error on the worker thread; the message follows from the event loop.
+        assert await _message(editor, "is not an http(s) URL")
     finally:
         await editor.stop()
 
