@@ -21,6 +21,7 @@ class Shown:
     prefix: str
     suffix: str
     text: str
+    context: tuple = ()
 
 
 class CompletionCache:
@@ -29,18 +30,21 @@ class CompletionCache:
         self._shown: dict[str, Shown] = {}
 
     @staticmethod
-    def _key(uri: str, prefix: str, suffix: str) -> tuple[str, str, str]:
-        return uri, prefix[-CONTEXT_CHARS:], suffix[:CONTEXT_CHARS]
+    def key(uri: str, prefix: str, suffix: str, context: tuple = ()) -> tuple:
+        """The text around the cursor and the identity of the context snippets (which file
+        versions they were read from)."""
+        return uri, prefix[-CONTEXT_CHARS:], suffix[:CONTEXT_CHARS], context
 
-    def exact(self, uri: str, prefix: str, suffix: str) -> str | None:
+    def exact(self, uri: str, prefix: str, suffix: str, context: tuple = ()) -> str | None:
         if self._exact is None:
             return None
-        return self._exact.get(self._key(uri, prefix, suffix))
+        return self._exact.get(self.key(uri, prefix, suffix, context))
 
-    def typing_through(self, uri: str, prefix: str, suffix: str) -> str | None:
+    def typing_through(self, uri: str, prefix: str, suffix: str, context: tuple = ()
+                       ) -> str | None:
         """The rest of the shown suggestion if the user typed its start, else None."""
         shown = self._shown.get(uri)
-        if shown is None or suffix[:CONTEXT_CHARS] != shown.suffix:
+        if shown is None or suffix[:CONTEXT_CHARS] != shown.suffix or context != shown.context:
             return None
         if len(prefix) <= len(shown.prefix) or not prefix.startswith(shown.prefix):
             return None
@@ -49,16 +53,11 @@ class CompletionCache:
             return None
         return shown.text[len(typed):]
 
-    def store(self, uri: str, prefix: str, suffix: str, text: str) -> None:
+    def store(self, uri: str, prefix: str, suffix: str, text: str, context: tuple = ()) -> None:
         if self._exact is not None:
-            self._exact[self._key(uri, prefix, suffix)] = text
+            self._exact[self.key(uri, prefix, suffix, context)] = text
         if text:
-            self._shown[uri] = Shown(prefix, suffix[:CONTEXT_CHARS], text)
+            self._shown[uri] = Shown(prefix, suffix[:CONTEXT_CHARS], text, context)
 
     def forget(self, uri: str) -> None:
         self._shown.pop(uri, None)
-
-    def clear(self) -> None:
-        if self._exact is not None:
-            self._exact.clear()
-        self._shown.clear()

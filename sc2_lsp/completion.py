@@ -1,4 +1,4 @@
-"""The completion pipeline of one keystroke (DESIGN.md §1.3), free of LSP.
+"""The completion pipeline of one keystroke (docs/architecture.md), free of LSP.
 
 cache → mode → context → prompt → engine → post-process. Each stage is its own
 module; this one decides the order, what is skipped, and what the stats say.
@@ -14,17 +14,16 @@ from pathlib import Path
 from .cache import CompletionCache
 from .config import Settings
 from .context.mode import decide_mode
-from .context.retrieval import gather_snippets
+from .context.retrieval import ContextRetriever
 from .documents import Document, DocumentStore
 from .engine import Engine, GenerationRequest, TextStop
-from .engine.stopping import indentation
 from .postprocess import postprocess
 from .prompt import Prompt, PromptBuilder
+from .snippet import Snippet, relative_path
+from .text import LINE_END_CLOSERS, block_floor, indent_width
 
-CLOSERS = set(")]}\"'`;")
 # Larger documents are data or generated code: not worth a model call per keystroke.
 MAX_DOCUMENT_CHARS = 1_000_000
-BLOCK_OPENERS = (":", "{", "(", "[")
 
 
 @dataclass
@@ -55,12 +54,14 @@ class Job:
     language: str | None
     prompt: Prompt
     t0: float
+    context: tuple = ()
 
 
 class CompletionPipeline:
     def __init__(self, engine: Engine, settings: Settings, store: DocumentStore):
         self.engine, self.settings, self.store = engine, settings, store
         self.cache = CompletionCache(settings.cache_size)
+        self.retriever = ContextRetriever(store)
         self._builders: dict[str, PromptBuilder] = {}
 
     def complete(self, doc: Document, offset: int, *, workspace: Path | None = None,
@@ -73,15 +74,17 @@ class CompletionPipeline:
         no model call is needed."""
         t0 = time.perf_counter()
         prefix, suffix = doc.text[:offset], doc.text[offset:]
-        if (rest := self.cache.typing_through(doc.uri, prefix, suffix)) is not None:
+        snippets = self.snippets_for(doc, offset, workspace)
+        context = context_identity(snippets)
+        if (rest := self.cache.typing_through(doc.uri, prefix, suffix, context)) is not None:
             return _answer(rest, offset, suffix, _stats("typing-through"), t0)
-        if (hit := self.cache.exact(doc.uri, prefix, suffix)) is not None:
+        if (hit := self.cache.exact(doc.uri, prefix, suffix, context)) is not None:
             return _answer(hit, offset, suffix, _stats("cache"), t0)
         mode = None if _not_code(doc.text) else decide_mode(doc, offset, self.settings.multiline)
         if mode is None:
             return _answer("", offset, suffix, _stats("none", "none"), t0)
-        prompt = self.prompt_for(doc, offset, workspace)
-        return Job(doc.uri, offset, prefix, suffix, mode, doc.language, prompt, t0)
+        prompt = self.prompt_for(doc, offset, workspace, snippets)
+        return Job(doc.uri, offset, prefix, suffix, mode, doc.language, prompt, t0, context)
 
     def run(self, job: Job, cancel: threading.Event | None = None) -> Completion:
         """Engine and post-processing: slow, touches only the job's own strings."""
@@ -94,15 +97,22 @@ class CompletionPipeline:
         stats = {**generation.stats, **_stats("model", job.mode),
                  "context_tokens": job.prompt.context_tokens,
                  "stop_reason": generation.stop_reason}
-        if generation.stop_reason not in ("cancelled", "deadline"):
-            self.cache.store(job.uri, job.prefix, job.suffix, text)
+        if generation.stop_reason not in ("cancelled", "deadline", "error"):
+            self.cache.store(job.uri, job.prefix, job.suffix, text, job.context)
         completion = _answer(text, job.offset, job.suffix, stats, job.t0)
         completion.prompt = job.prompt
         return completion
 
-    def prompt_for(self, doc: Document, offset: int, workspace: Path | None) -> Prompt:
-        snippets = (gather_snippets(doc, offset, self.store, workspace)
-                    if self.settings.context else [])
+    def snippets_for(self, doc: Document, offset: int, workspace: Path | None
+                     ) -> list[Snippet]:
+        if not self.settings.context or _not_code(doc.text):
+            return []
+        return self.retriever.snippets(doc, offset, workspace)
+
+    def prompt_for(self, doc: Document, offset: int, workspace: Path | None,
+                   snippets: list[Snippet] | None = None) -> Prompt:
+        if snippets is None:
+            snippets = self.snippets_for(doc, offset, workspace)
         return self._builder(doc.uri).build(
             repo_name=workspace.name if workspace else None,
             path=_relative_path(doc, workspace),
@@ -112,7 +122,7 @@ class CompletionPipeline:
     def budget_tokens(self) -> int:
         """The prompt budget, within what the model was trained on when its config says
         (the embedded model saw 512-token sequences; longer prompts confuse it)."""
-        trained = self._model_hint("sc2_trained_context")
+        trained = self.engine.hints.trained_context
         return min(self.settings.context_tokens, trained or self.settings.context_tokens)
 
     @property
@@ -121,16 +131,12 @@ class CompletionPipeline:
         preference from its config (a small model leans on the text just before it)."""
         if self.settings.middle_lines is not None:
             return self.settings.middle_lines
-        return self._model_hint("sc2_middle_lines") or 0
-
-    def _model_hint(self, key: str) -> int | None:
-        """A prompt hint the model's config.json carries (the embedded model's do)."""
-        value = getattr(self.engine.loaded.model.config, key, None)
-        return int(value) if value else None
+        return self.engine.hints.middle_lines or 0
 
     def forget(self, uri: str) -> None:
         self._builders.pop(uri, None)
         self.cache.forget(uri)
+        self.retriever.forget(uri)
 
     def _builder(self, uri: str) -> PromptBuilder:
         if uri not in self._builders:
@@ -145,7 +151,7 @@ class CompletionPipeline:
         s = self.settings
         return GenerationRequest(
             job.prompt.token_ids, max_new_tokens=s.max_new_tokens,
-            stop=TextStop(job.mode, indent_floor(job.prefix, job.mode)),
+            stop=TextStop(job.mode, indent_floor(job.prefix, job.mode, job.language)),
             forced_text=job.prompt.healed, temperature=s.temperature,
             deadline=time.monotonic() + s.deadline_ms / 1000, cancel=cancel)
 
@@ -156,15 +162,14 @@ def _answer(text: str, offset: int, suffix: str, stats: dict, t0: float) -> Comp
     return Completion(text, offset, suffix[:replaced_length(suffix, text)], stats)
 
 
-def indent_floor(prefix: str, mode: str) -> int | None:
+def indent_floor(prefix: str, mode: str, language: str | None = None) -> int | None:
     """Multi-line generation stops at a line indented less than this: the end of the
-    block the cursor is in (or of the block the cursor's line opens)."""
+    block the cursor is in (or of the block the cursor's line opens), by the rule the
+    scope cut of post-processing applies."""
     if mode != "multi-line":
         return None
     line = prefix[prefix.rfind("\n") + 1:]
-    if not line.strip():
-        return len(line)
-    return indentation(line) + (1 if line.rstrip().endswith(BLOCK_OPENERS) else 0)
+    return indent_width(line) if not line.strip() else block_floor(line, language)
 
 
 def without_doubled_indent(text: str, prefix: str) -> str:
@@ -179,10 +184,16 @@ def replaced_length(suffix: str, completion: str) -> int:
     quotes that end the line when the completion ends with them itself, else nothing."""
     rest = suffix.split("\n", 1)[0].rstrip("\r")
     closers = rest.strip()
-    if (closers and set(closers) <= CLOSERS and "\n" not in completion
+    if (closers and set(closers) <= LINE_END_CLOSERS and "\n" not in completion
             and completion.rstrip().endswith(closers)):
         return len(rest)
     return 0
+
+
+def context_identity(snippets: list[Snippet]) -> tuple:
+    """What the context of a prompt was read from: each snippet's (path, version); a cached
+    completion built on an older version of another file is not served again."""
+    return tuple(snippet.origin for snippet in snippets)
 
 
 def _not_code(text: str) -> bool:
@@ -191,15 +202,7 @@ def _not_code(text: str) -> bool:
 
 
 def _relative_path(doc: Document, workspace: Path | None) -> str | None:
-    if doc.path is None:
-        return None
-    path = Path(doc.path)
-    if workspace is not None:
-        try:
-            return path.resolve().relative_to(workspace.resolve()).as_posix()
-        except ValueError:
-            pass
-    return path.name
+    return None if doc.path is None else relative_path(Path(doc.path), workspace)
 
 
 def _stats(source: str, mode: str | None = None) -> dict:

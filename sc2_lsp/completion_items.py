@@ -11,15 +11,15 @@ from __future__ import annotations
 from lsprotocol import types
 
 from .completion import Completion
-from .context.languages import word_before
 from .documents import Document, text_units
+from .languages import word_before
 
 
 def typed_word(doc: Document | None, position: types.Position, encoding: str) -> str:
     """The word before the cursor, by the document's language's identifier rules."""
-    offset = None if doc is None else doc.offset_at(position.line, position.character, encoding)
-    if offset is None:
+    if doc is None:
         return ""
+    offset = doc.offset_at(position.line, position.character, encoding)
     line_start = doc.line_start(doc.line_of(offset))
     return word_before(doc.text[line_start:offset], doc.language_id, doc.path)
 
@@ -29,8 +29,9 @@ def completion_item(word: str, completion: Completion, position: types.Position,
     """One plain-text item: typed word + suggestion, from the word's start to past the
     closers the suggestion replaces (on the cursor's line, as LSP requires).
 
-    No `filterText`: it defaults to the label, and Neovim's omnifunc only takes the
-    edit's start as the word's start when an item has none."""
+    No `filterText`: it defaults to the label, and Neovim's omnifunc takes the edit's
+    start as the word's start only when items have none (else its 'iskeyword' word,
+    which has no `$`: a PHP `$to` would be dropped)."""
     start = types.Position(position.line, position.character - text_units(word, encoding))
     end = types.Position(position.line,
                          position.character + text_units(completion.replaced, encoding))
@@ -48,6 +49,7 @@ def completion_item(word: str, completion: Completion, position: types.Position,
 
 
 def insert_replace_supported(caps: types.ClientCapabilities) -> bool:
+    """Whether the client takes an InsertReplaceEdit (VS Code does, Neovim and eglot not)."""
     item = caps.text_document and caps.text_document.completion and \
         caps.text_document.completion.completion_item
     return bool(item and item.insert_replace_support)

@@ -70,6 +70,19 @@ class ModelSpec:
         "(offline by default).")
     threads: Annotated[int, Range(0, 1024)] = setting(
         0, "CPU threads for torch; 0: one for small models, else all cores.")
+    engine: Literal["local", "openai"] = setting(
+        "local", "Where the model runs: local (in this process) or openai (an "
+        "OpenAI-compatible server such as vLLM at endpoint, serving model; API key: "
+        "$SC2_API_KEY).")
+    endpoint: str | None = setting(
+        None, "With engine openai: the server's base URL, e.g. http://127.0.0.1:8000/v1.",
+        shown="none")
+    tokenizer: str | None = setting(
+        None, "With engine openai: the served model's tokenizer, a local folder or hub id "
+        "(prompts are built and tokenized here).", shown="model")
+    endpoint_timeout_ms: Annotated[int, Range(100, 600_000)] = setting(
+        10_000, "With engine openai: the longest wait for the endpoint to connect or to send "
+        "the next part of an answer, in milliseconds; then it counts as down.")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -126,11 +139,11 @@ class Settings(ModelSpec):
         failed = {name: Problem(given[name], "unknown setting")
                   for name in updates if name not in known}
         try:
-            CONVERTER.structure({**current, **_without(updates, failed)}, Settings)
+            settings = CONVERTER.structure({**current, **_without(updates, failed)}, Settings)
         except ClassValidationError as error:
             failed |= {note.name: Problem(given[note.name], str(exc), show(current[note.name]))
                        for exc, note in error.group_exceptions()[0]}
-        settings = CONVERTER.structure({**current, **_without(updates, failed)}, Settings)
+            settings = CONVERTER.structure({**current, **_without(updates, failed)}, Settings)
         return settings, [failed[name] for name in updates if name in failed]
 
 
@@ -138,15 +151,21 @@ class Settings(ModelSpec):
 CLIENT_KEYS = frozenset({"enable", "server_command", "languages", "trace"})
 
 
-def from_editor(base: Settings, payload: Any) -> tuple[Settings | None, str | None]:
+def from_editor(base: Settings, payload: Any, unset: Settings
+                ) -> tuple[Settings | None, str | None]:
     """`base` with an editor's payload on top, nested (`{"sc2": {...}}`) or flat, and one
-    message for all its problems. None when the payload holds no settings object (a
-    null says nothing; anything else is named in the message): nothing to apply."""
+    message for all its problems. A null value unsets its key: it takes `unset`'s value
+    (the command line's, else the default), so an editor that sends every key can clear
+    one it set at start. None when the payload holds no settings object (a null says
+    nothing; anything else is named in the message): nothing to apply."""
     section = payload.get("sc2", payload) if isinstance(payload, dict) else payload
     if payload is None:
         return None, None
     if not isinstance(section, dict):
         return None, f"sc2 settings must be an object, got {show(section)}; settings unchanged"
+    known = {f.name for f in fields(Settings)}
+    section = {key: getattr(unset, snake(str(key))) if value is None and
+               snake(str(key)) in known else value for key, value in section.items()}
     settings, problems = base.layered(section)
     return settings, message(problems)
 
@@ -207,7 +226,7 @@ def _kind(hint: Any) -> Kind:
         return Kind(str, get_args(hint), None, optional)
     if get_origin(hint) is Annotated:
         base, *extras = get_args(hint)
-        return Kind(base, (), next(e for e in extras if isinstance(e, Range)), optional)
+        return Kind(base, (), next((e for e in extras if isinstance(e, Range)), None), optional)
     return Kind(hint, (), None, optional)
 
 

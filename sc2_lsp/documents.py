@@ -17,7 +17,7 @@ from urllib.parse import unquote, urlparse
 import numpy as np
 from tree_sitter import Tree
 
-from sc2_lsp.context.languages import language_for, parser_for
+from sc2_lsp.languages import language_for, parser_for
 
 MAX_PARSE_CHARS = 1_000_000
 """Documents larger than this are plain text: a full parse would stall a keystroke."""

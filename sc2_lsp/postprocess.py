@@ -12,12 +12,11 @@ from collections.abc import Iterator
 
 from tree_sitter import Node
 
-from sc2_lsp.context.languages import parser_for
-from sc2_lsp.context.mode import ends_with_opener
+from sc2_lsp.languages import parser_for
+from sc2_lsp.text import CLOSER_LINES, block_floor, indent_width
 
 OPENERS = {"(": ")", "[": "]", "{": "}"}
 QUOTES = frozenset("\"'`")
-CLOSER_LINES = frozenset({"}", ")", "]", "};", "});", "),", "},", "end", "fi", "done", "esac"})
 
 PARSE_PREFIX_LINES, PARSE_SUFFIX_LINES = 120, 40
 """Lines around the cursor parsed to check a completion (the rest cannot change the verdict
@@ -42,11 +41,6 @@ def postprocess(completion: str, *, prefix: str, suffix: str, mode: str,
 
 
 # ----------------------------------------------------------------------------- scope end
-def indent_width(line: str) -> int:
-    expanded = line.expandtabs(4)
-    return len(expanded) - len(expanded.lstrip())
-
-
 def cut_at_scope_end(text: str, line_before: str, suffix: str, language: str | None) -> str:
     """Stop where the code leaves the block the cursor is in (a dedent below it), or, at the
     top level, where a new top-level statement starts after a blank line. A closing line at
@@ -72,8 +66,7 @@ def _scope_floor(line_before: str, lines: list[str], language: str | None) -> in
     """The lowest indentation inside the cursor's scope: below the line that opens a block,
     the cursor line's own level mid-statement, else the first completed line's level."""
     if line_before.strip():
-        level = indent_width(line_before)
-        return level + 1 if ends_with_opener(line_before, language) else level
+        return block_floor(line_before, language)
     first = next((i for i, line in enumerate(lines) if line.strip()), None)
     if first is None:
         return None

@@ -1,9 +1,9 @@
-"""StarCoder2 fill-in-the-middle prompts within a token budget (DESIGN.md §4).
+"""StarCoder2 fill-in-the-middle prompts within a token budget (docs/architecture.md, prompt).
 
 Formats: ``repo`` (repo-level PSM with ``<file_sep>`` context files, what StarCoder2 was trained
 on), ``file`` (plain PSM) and ``spm`` (suffix first, the prefix last).
 
-Two properties keep the engine's KV cache useful from one keystroke to the next:
+Three properties keep the engine's KV cache useful from one keystroke to the next:
 
 * the prefix window is *sticky*: its first line stays put until the budget forces it forward,
   and then it jumps a quarter of the budget at once, so typing only appends tokens;
@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from cachetools import LRUCache
 from tokenizers import Tokenizer
 
-from sc2_lsp.context.retrieval import Snippet
+from sc2_lsp.snippet import Snippet
 
 FORMATS = ("repo", "file", "spm")
 
@@ -54,6 +54,9 @@ _BOUNDARY = re.compile(r"\S(?=\s)")
 
 CHARS_PER_TOKEN_BOUND = 16
 """Text examined per token of budget when fitting windows; code averages 3-4 chars a token."""
+
+TRIMMABLE_SHARE = 3
+"""A trimmable snippet (skeleton, outline) gets at most 1/this of the context budget."""
 
 MIDDLE_MAX_LINES = 8
 """Lines the typed middle may span before its start moves to the cursor's line (StarCoder2's
@@ -155,7 +158,7 @@ class PromptBuilder:
     """Builds prompts for one document; keep one per document so the window stays sticky."""
 
     def __init__(self, tokenizer, *, budget_tokens: int = 2048, suffix_fraction: float = 0.25,
-                 fmt: str = "repo", heal: bool = True, context_fraction: float = 0.25,
+                 fmt: str = "repo", heal: bool = True, context_fraction: float = 0.375,
                  middle_lines: int = 0) -> None:
         if fmt not in FORMATS:
             raise ValueError(f"prompt format must be one of {FORMATS}, not {fmt!r}")
@@ -174,6 +177,13 @@ class PromptBuilder:
         self._prefix_encoder = _IncrementalEncoder(self.encode)
         self._middle_encoder = _IncrementalEncoder(self.encode)
         self._snippet_ids: LRUCache = LRUCache(maxsize=256)
+        self._part_ids: LRUCache = LRUCache(maxsize=4096)
+        self._trims: LRUCache = LRUCache(maxsize=64)
+        """The trimmed version last used of a snippet: the cut stays put while it fits, even
+        when the snippet's preferred lines change (another name used), for the KV cache."""
+        self._chosen: set[Snippet] = set()
+        """Snippets of the last prompt: they keep their budget first while offered (typing
+        that re-ranks the context must not reshuffle the prompt, whose tokens are cached)."""
         self._special = {t: self._tokens.token_to_id(t)
                          for t in (REPO_NAME, FILE_SEP, FIM_PREFIX, FIM_SUFFIX, FIM_MIDDLE)}
 
@@ -286,20 +296,69 @@ class PromptBuilder:
         return [self._special_piece(REPO_NAME), _Piece(repo_name, self.encode(repo_name))]
 
     def _select(self, snippets: list[Snippet], limit: int) -> list[tuple[Snippet, list[int]]]:
-        """Snippets in the given (stable) order that fit ``limit`` tokens, with their ids.
+        """Snippets that fit ``limit`` tokens, with their ids, in the given (stable) order.
 
-        The limit is the context share of the budget, plus, when the whole file fits, the
-        budget it leaves unused, rounded down to whole steps so that it changes (and the
-        prompt with it) only once per step of typing, like the sticky window."""
-        chosen, used = [], 0
-        for snippet in snippets:
-            ids = self._snippet_ids.get(snippet)
-            if ids is None:
-                ids = self._snippet_ids[snippet] = self.encode(_snippet_text(snippet))
-            if used + 1 + len(ids) <= limit:
-                chosen.append((snippet, ids))
-                used += 1 + len(ids)
-        return chosen
+        The budget goes to the snippets of the last prompt first, then by priority (a
+        snippet's ``priority``, lower first): a snippet that does not fit whole is trimmed
+        line by line (its first line always kept) to what is left, then lower-priority ones
+        get the rest. The limit is the context share of the
+        budget, plus, when the whole file fits, the budget it leaves unused, rounded down to
+        whole steps so that it changes (and the prompt with it) only once per step of
+        typing, like the sticky window."""
+        picked: dict[int, tuple[Snippet, list[int]]] = {}
+        used = 0
+        kept = self._chosen
+        for index in sorted(range(len(snippets)), key=lambda i: (snippets[i] not in kept,
+                                                                 snippets[i].priority)):
+            room = limit - used - 1
+            if snippets[index].parts is not None:  # a long skeleton leaves room for others
+                room = min(room, max(limit // TRIMMABLE_SHARE, 1))
+            fitted = self._fit(snippets[index], room)
+            if fitted is not None:
+                picked[index] = fitted
+                used += 1 + len(fitted[1])
+        self._chosen = {snippets[index] for index in picked}
+        return [picked[index] for index in sorted(picked)]
+
+    def _fit(self, snippet: Snippet, room: int) -> tuple[Snippet, list[int]] | None:
+        """The snippet whole if it fits ``room`` tokens, else trimmed part by part: its head
+        and tail, and each part in order that still fits (a long one skipped, not the rest
+        with it); None when not even one part does."""
+        ids = self._ids(snippet)
+        if len(ids) <= room:
+            return snippet, ids
+        if snippet.parts is None:
+            return None
+        kept = self._trims.get(snippet)
+        if kept is not None and len(self._ids(kept)) <= room:
+            return kept, self._ids(kept)  # the same cut as last time while it fits
+        parts = snippet.parts[1]
+        used = len(self.encode(_snippet_text(snippet.trimmed([]))))
+        keep = []
+        for index, part in enumerate(parts):
+            cost = len(self._line_ids(part)) + 1  # the part and its newline
+            if used + cost <= room:
+                keep.append(index)
+                used += cost
+        while keep:  # BPE across the joins may differ by a token or two
+            trimmed = snippet.trimmed(keep)
+            if len(self._ids(trimmed)) <= room:
+                self._trims[snippet] = trimmed
+                return trimmed, self._ids(trimmed)
+            keep.pop()
+        return None
+
+    def _line_ids(self, text: str) -> list[int]:
+        ids = self._part_ids.get(text)
+        if ids is None:
+            ids = self._part_ids[text] = self.encode(text)
+        return ids
+
+    def _ids(self, snippet: Snippet) -> list[int]:
+        ids = self._snippet_ids.get(snippet)
+        if ids is None:
+            ids = self._snippet_ids[snippet] = self.encode(_snippet_text(snippet))
+        return ids
 
     # ---------------------------------------------------------------------------- suffix
     def _suffix_window(self, suffix: str) -> _Piece:

@@ -84,7 +84,7 @@ def register_lifecycle(server: Sc2Server) -> None:
     def initialize(ls: Sc2Server, params: types.InitializeParams) -> None:
         ls.session.workspace = _workspace_root(params)
         settings, ls.pending_message = from_editor(ls.session.base,
-                                                   params.initialization_options)
+                                                   params.initialization_options, ls.session.cli)
         if settings is not None:
             ls.session.base = ls.session.settings = settings
 
@@ -109,7 +109,7 @@ def register_lifecycle(server: Sc2Server) -> None:
     def did_change_configuration(ls: Sc2Server,
                                  params: types.DidChangeConfigurationParams) -> None:
         """Synchronous, so that messages after this one see the new settings."""
-        settings, problem = from_editor(ls.session.base, params.settings)
+        settings, problem = from_editor(ls.session.base, params.settings, ls.session.cli)
         if problem:
             ls.notify_user(problem)
         if settings is None:

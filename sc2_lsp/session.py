@@ -18,7 +18,7 @@ from . import memory
 from .completion import Completion, CompletionPipeline, Job
 from .config import ModelSpec, Settings, camel
 from .documents import DocumentStore
-from .engine import Engine, LoadedModel, ModelLoadError, load_model
+from .engine import Engine, ModelLoadError, open_engine
 
 log = logging.getLogger(__name__)
 
@@ -52,14 +52,14 @@ class Counters:
 
 class Session:
     def __init__(self, settings: Settings | None = None):
-        # `base`: the defaults, the command line and initializationOptions; each
-        # didChangeConfiguration is laid over it, so none of these is ever lost.
-        self.base = self.settings = settings or Settings()
+        # `cli`: the defaults and the command line; `base`: those and initializationOptions.
+        # Each didChangeConfiguration is laid over `base`, so none of these is ever lost.
+        self.cli = self.base = self.settings = settings or Settings()
         self._target: ModelSpec | None = None  # what the latest load loads
         self.store = DocumentStore()
         self.workspace: Path | None = None
         self.state, self.error = "idle", None
-        self.loaded: LoadedModel | None = None
+        self.engine: Engine | None = None
         self.pipeline: CompletionPipeline | None = None
         self.counters = Counters()
         self.last_stats: dict = {}
@@ -78,17 +78,20 @@ class Session:
 
     def _load(self, load_id: int, spec: ModelSpec, progress) -> None:
         try:
-            loaded = load_model(spec, progress)
+            engine = open_engine(spec, progress, kv_reuse=self.settings.kv_reuse,
+                                 cache_entries=self.settings.kv_cache_entries)
         except (ModelLoadError, OSError, RuntimeError, ValueError) as exc:
             if load_id == self._load_id:
                 self.state, self.error = "error", str(exc)
             raise ModelLoadError(str(exc)) from exc
         if load_id != self._load_id:  # another model was asked for meanwhile: its load follows
+            engine.close()
             return
         settings = self.settings  # the latest: settings may change while the model loads
-        engine = Engine(loaded, kv_reuse=settings.kv_reuse,
-                        cache_entries=settings.kv_cache_entries)
-        self.loaded, self.state = loaded, "ready"
+        engine.kv_reuse = settings.kv_reuse
+        if self.engine is not None:
+            self.engine.close()
+        self.engine, self.state = engine, "ready"
         self.pipeline = CompletionPipeline(engine, settings, self.store)
 
     def apply_settings(self, settings: Settings) -> bool:
@@ -100,7 +103,7 @@ class Session:
             return True
         if changed and self.pipeline is not None:
             engine = self.pipeline.engine
-            engine.pool.enabled = settings.kv_reuse
+            engine.kv_reuse = settings.kv_reuse
             self.pipeline = CompletionPipeline(engine, settings, self.store)
         return False
 
@@ -140,15 +143,20 @@ class Session:
 
     # ----------------------------------------------------------------- status
     def status(self) -> dict:
-        loaded = self.loaded
+        """The load state, or the engine's own when it is loaded (a remote engine whose
+        endpoint went away is in error until the endpoint is back)."""
+        state, error = self.state, self.error
+        if self.engine is not None and state == "ready":
+            engine = self.engine.describe()
+        else:
+            engine = {"engine": self.settings.engine, "model": self.settings.model}
+        if state == "ready" and engine.get("state") == "error":
+            state, error = "error", engine.get("error")
         return {
-            "state": self.state,
-            "error": self.error,
-            "model": loaded.name if loaded else self.settings.model,
-            "device": loaded.device if loaded else None,
-            "quant": loaded.quant if loaded else None,
-            "dtype": str(loaded.dtype).removeprefix("torch.") if loaded else None,
-            "memory_mb": round(loaded.footprint_mb, 2) if loaded else None,
+            **dict.fromkeys(("device", "quant", "dtype", "memory_mb")),
+            **engine,
+            "state": state,
+            "error": error,
             "settings": {camel(name): value for name, value in asdict(self.settings).items()},
             "counters": self.counters.summary(),
             "last": self.last_stats,
@@ -158,3 +166,5 @@ class Session:
         self.shut_down = True
         self.cancel_all()
         self._worker.shutdown(wait=False, cancel_futures=True)
+        if self.engine is not None:
+            self.engine.close()

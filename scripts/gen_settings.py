@@ -19,8 +19,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from sc2_lsp.cli import flag
-from sc2_lsp.config import Settings, camel, kinds, show
+from sc2_lsp.config import ModelSpec, Settings, camel, kinds, show
+from sc2_lsp.flags import flag
 
 README = Path("README.md")
 PACKAGE = Path("clients/vscode/package.json")
@@ -36,6 +36,12 @@ def generated(repo: Path = REPO) -> dict[Path, str]:
     texts = {path: (repo / path).read_text() for path in (README, PACKAGE, SETTINGS_TS)}
     return {README: readme(texts[README]), PACKAGE: package(texts[PACKAGE]),
             SETTINGS_TS: settings_ts(texts[SETTINGS_TS])}
+
+
+def _doc(f) -> str:
+    """The meaning, and for the model's part that changing it reloads the model."""
+    reloads = f.name in {m.name for m in fields(ModelSpec)}
+    return f.metadata["doc"] + (" Changing it reloads the model." if reloads else "")
 
 
 def _default(f) -> str:
@@ -62,7 +68,7 @@ def _cell(f) -> tuple[str, str, str]:
 def readme(text: str) -> str:
     rows = ["| setting | flag | default | values | meaning |", "|---|---|---|---|---|"]
     for f in fields(Settings):
-        cells = (camel(f.name), *_cell(f), f.metadata["doc"].replace("|", "\\|"))
+        cells = (camel(f.name), *_cell(f), _doc(f).replace("|", "\\|"))
         rows.append("| " + " | ".join(cells) + " |")
     begin, end = text.index(TABLE_BEGIN) + len(TABLE_BEGIN), text.index(TABLE_END)
     return text[:begin] + "\n" + "\n".join(rows) + "\n" + text[end:]
@@ -78,7 +84,7 @@ def contribution(f) -> dict:
     if kind.range:
         entry["minimum"], entry["maximum"] = kind.range.low, kind.range.high
     entry["default"] = None
-    entry["description"] = (f"{f.metadata['doc']} Unset: as on the server's command line, "
+    entry["description"] = (f"{_doc(f)} Unset: as on the server's command line, "
                             f"else {_default(f)}.")
     return entry
 

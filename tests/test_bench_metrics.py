@@ -1,19 +1,25 @@
-"""Quality metrics on hand-made cases (DESIGN.md §3: exact match, edit similarity)."""
+"""Quality metrics on hand-made cases (docs/architecture.md: exact match, edit similarity)."""
 
 from __future__ import annotations
 
 import pytest
 
-from sc2_lsp.bench.metrics import answer, edit_similarity, exact_match, levenshtein, normalise
+from sc2_lsp.bench.metrics import answer, edit_similarity, exact_match, normalise, percentile
 
 
 @pytest.mark.parametrize(("a", "b", "distance"), [
     ("", "", 0), ("abc", "", 3), ("", "abc", 3), ("kitten", "sitting", 3),
     ("return x", "return y", 1), ("flaw", "lawn", 2), ("abc", "abc", 0),
 ])
-def test_levenshtein(a, b, distance):
-    assert levenshtein(a, b) == distance
-    assert levenshtein(b, a) == distance
+def test_edit_similarity_is_one_minus_levenshtein_over_the_longer(a, b, distance):
+    expected = 1 - distance / max(len(a), len(b), 1)
+    assert edit_similarity("single-line", a, b) == edit_similarity("single-line", b, a)
+    assert edit_similarity("single-line", a, b) == pytest.approx(expected, abs=1e-12)
+
+
+def test_percentiles_interpolate_and_round():
+    assert [percentile([1.0, 2.0, 3.0, 4.0], q) for q in (0, 50, 90, 100)] == [1.0, 2.5, 3.7, 4.0]
+    assert percentile([], 50) is None
 
 
 def test_single_line_judges_the_first_line_stripped():

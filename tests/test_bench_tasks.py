@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 
 from sc2_lsp.bench.holdout import STDLIB_HOLDOUT
 from sc2_lsp.bench.tasks import (
     Task,
     block_spans,
     humaneval_multi_line,
+    humaneval_problems,
     humaneval_single_line,
     load_tasks,
     read_jsonl,
@@ -17,12 +20,14 @@ from sc2_lsp.bench.tasks import (
 )
 
 
-def _of(tasks, problem):
-    return [t for t in tasks if t.task_id.startswith(problem + "/")]
+def _problem(number: int) -> list[dict]:
+    """One HumanEval problem (building every task to pick one costs the whole set)."""
+    (problem,) = [p for p in humaneval_problems() if p["task_id"] == f"HumanEval/{number}"]
+    return [problem]
 
 
 def test_humaneval_single_line_masks_every_non_blank_line():
-    tasks = _of(humaneval_single_line(), "HumanEval/0")
+    tasks = humaneval_single_line(_problem(0))
     # the solution has 8 lines, line 6 blank
     assert [t.task_id for t in tasks] == [f"HumanEval/0/L{i}" for i in (0, 1, 2, 3, 4, 5, 7)]
     third = tasks[2]
@@ -37,7 +42,7 @@ def test_humaneval_single_line_masks_every_non_blank_line():
 
 
 def test_humaneval_multi_line_spans_are_blocks_of_two_or_more_lines():
-    tasks = _of(humaneval_multi_line(), "HumanEval/0")
+    tasks = humaneval_multi_line(_problem(0))
     assert [t.task_id for t in tasks] == ["HumanEval/0/L0-7", "HumanEval/0/L1-5",
                                          "HumanEval/0/L2-5", "HumanEval/0/L3-5"]
     assert tasks[-1].middle == ("distance = abs(elem - elem2)\n"
@@ -45,7 +50,7 @@ def test_humaneval_multi_line_spans_are_blocks_of_two_or_more_lines():
                                 "                    return True")
     assert tasks[-1].suffix == "\n\n    return False\n"
     assert all(t.kind == "multi-line" for t in tasks)
-    assert _of(humaneval_multi_line(), "HumanEval/2") == []  # a one-line solution
+    assert humaneval_multi_line(_problem(2)) == []  # a one-line solution
 
 
 def test_block_spans():
@@ -73,3 +78,16 @@ def test_jsonl_round_trip_and_relative_workspace(tmp_path):
     assert loaded[0].workspace == str((tmp_path / "repo").resolve())
     assert loaded[0].file == tmp_path.resolve() / "repo" / "pkg" / "mod.py"
     assert load_tasks(str(path), limit=1)[0].middle == "return 1"
+
+
+def test_the_bench_cli_names_the_extra_when_its_libraries_are_missing():
+    """Without the bench extra (rapidfuzz hidden here) the CLI still builds its whole parser
+    (serve, complete, every bench) and `sc2-lsp bench NAME` says what to install, in one
+    line, exit code 2."""
+    hide = "import sys; sys.modules['rapidfuzz'] = None; from sc2_lsp.cli import main; "
+    done = subprocess.run([sys.executable, "-c", hide + "sys.exit(main(sys.argv[1:]))",
+                           "bench", "quality", "--tasks", "humaneval-sl", "--out", "x"],
+                          capture_output=True, text=True, check=False)
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr == ("sc2-lsp: error: `sc2-lsp bench quality` needs the bench extra "
+                           "(rapidfuzz is not installed): pip install 'sc2-lsp[bench]'\n")

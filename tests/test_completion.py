@@ -5,7 +5,7 @@ from __future__ import annotations
 from sc2_lsp.completion import CompletionPipeline
 from sc2_lsp.config import Settings
 from sc2_lsp.documents import DocumentStore
-from sc2_lsp.engine import Engine, ModelSpec
+from sc2_lsp.engine import LocalEngine, ModelSpec
 from tests.conftest import REPO
 
 
@@ -15,7 +15,8 @@ def test_prompt_budget_is_capped_at_the_models_trained_context():
     text = source[: source.index("\n", source.index("def load_model")) + 1] + "    "
     offset = len(text)  # 1,800+ tokens of prefix: the cursor opens load_model's body
     doc = store.open("file:///ws/loading.py", text, "python")
-    pipeline = CompletionPipeline(Engine.load(ModelSpec()), Settings(context_tokens=2048), store)
+    pipeline = CompletionPipeline(LocalEngine.load(ModelSpec()), Settings(context_tokens=2048),
+                                  store)
     assert pipeline.budget_tokens == 512
     result = pipeline.complete(doc, offset)
     assert result.stats["source"] == "model" and result.stats["prompt_tokens"] <= 512
@@ -26,7 +27,7 @@ def test_the_middle_opens_where_the_model_prefers_unless_set():
     store = DocumentStore()
     text = "def f(a):\n    b = a + 1\n    c = b * 2\n    d = c - 3\n    return "
     doc = store.open("file:///ws/f.py", text, "python")
-    engine = Engine.load(ModelSpec())
+    engine = LocalEngine.load(ModelSpec())
     for settings, middle in ((Settings(), "\n    b = a + 1\n    c = b * 2\n    d = c - 3"),
                              (Settings(middle_lines=0), "")):
         prompt = CompletionPipeline(engine, settings, store).prompt_for(doc, len(text), None)

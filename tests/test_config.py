@@ -69,16 +69,24 @@ def test_optional_floats_and_ints_take_null_or_a_checked_number():
 
 
 def test_an_editor_payload_is_nested_or_flat_and_anything_else_changes_nothing():
-    base = Settings(model="random:tiny")
+    cli = Settings(model="random:tiny")
+    base = dataclasses.replace(cli, context_tokens=1024)
     expected = dataclasses.replace(base, max_new_tokens=5)
-    assert from_editor(base, {"sc2": {"maxNewTokens": 5}}) == (expected, None)
-    assert from_editor(base, {"maxNewTokens": 5}) == (expected, None)
-    assert from_editor(base, {}) == (base, None)
-    assert from_editor(base, None) == (None, None)
-    assert from_editor(base, [1, 2]) == (
+    assert from_editor(base, {"sc2": {"maxNewTokens": 5}}, cli) == (expected, None)
+    assert from_editor(base, {"maxNewTokens": 5}, cli) == (expected, None)
+    assert from_editor(base, {}, cli) == (base, None)
+    assert from_editor(base, None, cli) == (None, None)
+    assert from_editor(base, [1, 2], cli) == (
         None, "sc2 settings must be an object, got [1, 2]; settings unchanged")
-    assert from_editor(base, {"sc2": "x"}) == (
+    assert from_editor(base, {"sc2": "x"}, cli) == (
         None, "sc2 settings must be an object, got \"x\"; settings unchanged")
+
+
+def test_a_null_unsets_a_key_back_to_the_command_line_or_the_default():
+    cli = Settings(model="random:tiny")
+    base = dataclasses.replace(cli, context_tokens=1024, max_new_tokens=8)
+    assert from_editor(base, {"model": None, "contextTokens": None, "bogus": None}, cli) == (
+        dataclasses.replace(cli, max_new_tokens=8), "Invalid sc2 settings: 'bogus': unknown setting")
 
 
 def test_the_model_spec_is_the_model_part_of_the_settings():
@@ -86,7 +94,8 @@ def test_the_model_spec_is_the_model_part_of_the_settings():
     assert settings.model_spec() == ModelSpec("m", quant="int8", threads=2)
     assert isinstance(settings, ModelSpec)
     assert [f.name for f in dataclasses.fields(ModelSpec)] == [
-        "model", "quant", "dtype", "device", "allow_download", "threads"]
+        "model", "quant", "dtype", "device", "allow_download", "threads", "engine", "endpoint",
+        "tokenizer", "endpoint_timeout_ms"]
 
 
 def test_config_is_a_leaf():

@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from sc2_lsp.context.languages import LANGUAGES, language_for, parser_for, word_before
+from sc2_lsp.languages import LANGUAGES, language_for, parser_for, word_before
 
 SAMPLES = {
     "python": ("def f(x):\n    return x + 1\n", "function_definition"),

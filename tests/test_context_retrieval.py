@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 from transformers import AutoTokenizer
 
-from sc2_lsp.context.retrieval import Snippet, gather_snippets
-from sc2_lsp.context.workspace import FILES
+from sc2_lsp.context.retrieval import ContextRetriever
+from sc2_lsp.context.workspace import FileCache
 from sc2_lsp.documents import DocumentStore
 from sc2_lsp.prompt import PromptBuilder
+from sc2_lsp.snippet import Snippet
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests/fixtures"
@@ -22,6 +23,18 @@ PARSE_HEADER = (
     '    >>> parse_header("Content-Type: text/plain")\n'
     "    ('Content-Type', 'text/plain')\n"
     '    """')
+
+
+_RETRIEVERS: dict[int, ContextRetriever] = {}
+
+
+def gather_snippets(doc, offset, store, workspace, **options):
+    """Snippets from the retriever of ``store`` (one per store, like one per pipeline)."""
+    retriever = _RETRIEVERS.setdefault(id(store), ContextRetriever(store))
+    return retriever.snippets(doc, offset, workspace, **options)
+
+
+FORMAT_HEADER_STUB = Snippet("util.py", "def format_header(name: str, value: str) -> str: ...")
 
 
 def open_doc(store: DocumentStore, path: Path, language: str, text: str | None = None):
@@ -35,7 +48,8 @@ def test_ws_parse_snippet_and_repo_prompt():
     doc, text = open_doc(store, ws / "app.py", "python")
     offset = text.index("parse_header(line)") + len("parse_header(")
     snippets = gather_snippets(doc, offset, store, ws)
-    assert snippets == [Snippet("util.py", PARSE_HEADER)]
+    # the definition used at the cursor, then the rest of the imported module's outline
+    assert snippets == [Snippet("util.py", PARSE_HEADER), FORMAT_HEADER_STUB]
     tokenizer = AutoTokenizer.from_pretrained(ROOT / "model/sc2-mini")
     prompt = PromptBuilder(tokenizer).build(repo_name=ws.name, path="app.py",
                                             prefix=text[:offset], suffix=text[offset:],
@@ -45,9 +59,10 @@ def test_ws_parse_snippet_and_repo_prompt():
     assert prompt.healed == "("
     line = text.rindex("\n", 0, offset)  # the cursor's line starts the middle
     assert prompt.text == (
-        f"<repo_name>ws_parse<file_sep>util.py\n{PARSE_HEADER}\n<file_sep><fim_prefix>app.py\n"
+        f"<repo_name>ws_parse<file_sep>util.py\n{PARSE_HEADER}\n<file_sep>util.py\n"
+        f"{FORMAT_HEADER_STUB.text}\n<file_sep><fim_prefix>app.py\n"
         f"{text[:line]}<fim_suffix>{text[offset:]}<fim_middle>{text[line:offset - 1]}")
-    assert (len(prompt.token_ids), prompt.context_tokens) == (174, 65)
+    assert (len(prompt.token_ids), prompt.context_tokens) == (197, 88)
 
 
 def test_typing_an_imported_name_finds_it_by_prefix():
@@ -56,7 +71,8 @@ def test_typing_an_imported_name_finds_it_by_prefix():
     text = "from util import format_header, parse_header\n\nx = pars"
     doc, _ = open_doc(store, ws / "scratch.py", "python", text)
     assert [s.text.split("\n")[0] for s in gather_snippets(doc, len(text), store, ws)] == [
-        "def parse_header(line: str) -> tuple[str, str]:"]
+        "def parse_header(line: str) -> tuple[str, str]:",  # typed: the full definition
+        "def format_header(name: str, value: str) -> str: ..."]  # imported, not used yet
 
 
 def test_python_relative_imports_module_attribute_and_alias():
@@ -73,6 +89,7 @@ def test_python_relative_imports_module_attribute_and_alias():
                 '@dataclass\nclass User:\n    """A registered user."""\n    name: str\n'
                 "    email: str\n    def display(self) -> str: ...\n    @property\n"
                 "    def domain(self) -> str: ..."),
+        Snippet("pkg/helpers.py", 'SEPARATOR = "-"'),  # the rest of helpers.py's outline
     ]
 
 
@@ -148,10 +165,11 @@ def test_max_chars_bounds_the_snippets():
     store = DocumentStore()
     doc, text = open_doc(store, ws / "pkg/main.py", "python")
     snippets = gather_snippets(doc, text.index("return f"), store, ws, max_chars=200)
-    assert [s.path for s in snippets] == ["pkg/helpers.py"]
+    assert [s.path for s in snippets] == ["pkg/helpers.py"] * 2
 
 
 def test_workspace_parses_are_cached_by_mtime(tmp_path):
+    FILES = FileCache()
     path = tmp_path / "m.py"
     path.write_text("def a():\n    pass\n")
     first = FILES.parse(path)
@@ -166,7 +184,7 @@ def test_workspace_parses_are_cached_by_mtime(tmp_path):
 def test_huge_or_binary_workspace_files_are_skipped(tmp_path, name):
     path = tmp_path / name
     path.write_bytes(b"x = 1\n" * 200_000 if name == "big.py" else b"x = 1\x00\n")
-    assert FILES.parse(path) is None
+    assert FileCache().parse(path) is None
 
 
 def test_module_import_attribute_resolves_the_definition():
@@ -175,7 +193,8 @@ def test_module_import_attribute_resolves_the_definition():
     text = "import util as u\n\nprint(u.format_header('a', 'b'))\n"
     doc, _ = open_doc(store, ws / "scratch.py", "python", text)
     assert gather_snippets(doc, len(text) - 1, store, ws) == [Snippet(
-        "util.py", 'def format_header(name: str, value: str) -> str:\n    return f"{name}: {value}"')]
+        "util.py", 'def format_header(name: str, value: str) -> str:\n    return f"{name}: {value}"'),
+        Snippet("util.py", "def parse_header(line: str) -> tuple[str, str]: ...")]
 
 
 def test_typing_in_app_py_keeps_context_and_prefix_tokens_shared():
@@ -199,12 +218,13 @@ def test_typing_in_app_py_keeps_context_and_prefix_tokens_shared():
                                      prefix=doc.text[:offset], suffix=doc.text[offset:],
                                      snippets=snippets))
     assert len(typed) == 20
-    assert all(p.snippets == (Snippet("util.py", PARSE_HEADER),) for p in prompts)
-    assert {p.context_tokens for p in prompts} == {65}
+    assert all(p.snippets == (Snippet("util.py", PARSE_HEADER), FORMAT_HEADER_STUB)
+               for p in prompts)
+    assert {p.context_tokens for p in prompts} == {88}
     # exact: the prompt only grows, by a token now and then (healed text aside)
     assert all(b.token_ids[:len(a.token_ids)] == a.token_ids for a, b in pairwise(prompts))
-    assert {p.token_ids.index(fim_middle) for p in prompts} == {174}
-    assert [len(p.token_ids) for p in prompts] == [175] * 9 + [176] * 5 + [177] + [178] * 5 + [179]
+    assert {p.token_ids.index(fim_middle) for p in prompts} == {197}
+    assert [len(p.token_ids) for p in prompts] == [198] * 9 + [199] * 5 + [200] + [201] * 5 + [202]
     assert prompts[-1].healed == "_"
 
 

@@ -65,7 +65,7 @@ def test_class_skeletons(language, source, expected):
     assert skeleton(cls, doc.source) == expected
 
 
-def _errors(language: str, text: str) -> list[str]:
+def parse_errors(language: str, text: str) -> list[str]:
     """ERROR and missing nodes of ``text`` parsed on its own (tree-sitter)."""
     tree = Document("file:///y", text, language).tree
     found, stack = [], [tree.root_node]
@@ -121,7 +121,7 @@ def test_skeleton_of_a_class_with_a_long_docstring_parses():
         '        self.stream = environment.tokenize(...)\n'
         '        self.closed = False\n'
         '        ...')
-    assert _errors("python", text) == []
+    assert parse_errors("python", text) == []
 
 
 def test_summaries_of_long_statements_parse():
@@ -131,4 +131,4 @@ def test_summaries_of_long_statements_parse():
     assert found["TABLE"].text == "TABLE = {...}"
     assert found["f"].text.count("\n") == 9 and found["f"].text.endswith('\n    """')
     for definition in found.values():
-        assert _errors("python", definition.text) == []
+        assert parse_errors("python", definition.text) == []

@@ -6,8 +6,8 @@ import random
 
 import pytest
 
-from sc2_lsp.context.languages import parser_for
 from sc2_lsp.documents import MAX_PARSE_CHARS, Document, DocumentStore
+from sc2_lsp.languages import parser_for
 
 EMOJI_CJK = "a😀b\r\n漢字x = 1\n"
 

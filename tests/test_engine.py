@@ -10,9 +10,9 @@ import pytest
 import torch
 
 from sc2_lsp.engine import (
-    Engine,
     GenerationRequest,
     LoadedModel,
+    LocalEngine,
     ModelLoadError,
     ModelSpec,
     TextStop,
@@ -41,7 +41,7 @@ def typing_sequence(ids: list[int]) -> list[list[int]]:
 
 
 def test_cached_and_uncached_greedy_agree_token_for_token(tiny_loaded, code_ids):
-    cached, fresh = Engine(tiny_loaded), Engine(tiny_loaded, kv_reuse=False)
+    cached, fresh = LocalEngine(tiny_loaded), LocalEngine(tiny_loaded, kv_reuse=False)
     reused = []
     for prompt in typing_sequence(code_ids):
         a = cached.generate(GenerationRequest(prompt, max_new_tokens=12))
@@ -86,8 +86,8 @@ def test_transcript_text_is_the_decoded_text_token_by_token(tokenizer):
 
 def test_speculation_gives_exactly_plain_greedy(tiny_loaded, code_ids):
     prompt = code_ids[:300]
-    plain = Engine(tiny_loaded).generate(GenerationRequest(prompt, 48, speculate=False))
-    spec = Engine(tiny_loaded).generate(GenerationRequest(prompt, 48, speculate=True))
+    plain = LocalEngine(tiny_loaded).generate(GenerationRequest(prompt, 48, speculate=False))
+    spec = LocalEngine(tiny_loaded).generate(GenerationRequest(prompt, 48, speculate=True))
     assert spec.token_ids == plain.token_ids
     assert spec.stats["generated_tokens"] == 48
 
@@ -109,7 +109,7 @@ def rigged(tokenizer, token_text: str) -> LoadedModel:
 @pytest.mark.parametrize("stop", ["<|endoftext|>", "<file_sep>", "<fim_prefix>", "<fim_middle>",
                                   "<fim_suffix>", "<fim_pad>"])
 def test_stop_tokens_end_generation(tokenizer, code_ids, stop):
-    gen = Engine(rigged(tokenizer, stop)).generate(GenerationRequest(code_ids[:30], 16))
+    gen = LocalEngine(rigged(tokenizer, stop)).generate(GenerationRequest(code_ids[:30], 16))
     assert (gen.text, gen.token_ids, gen.stop_reason) == ("", [], "eos")
 
 
@@ -118,19 +118,19 @@ def byte_token(tokenizer, char: str) -> str:
 
 
 def test_single_line_stops_at_the_first_newline(tokenizer, code_ids):
-    engine = Engine(rigged(tokenizer, byte_token(tokenizer, "\n")))
+    engine = LocalEngine(rigged(tokenizer, byte_token(tokenizer, "\n")))
     gen = engine.generate(GenerationRequest(code_ids[:30], 16, stop=TextStop("single-line")))
     assert (gen.text, gen.stop_reason, gen.stats["generated_tokens"]) == ("", "stop-text", 1)
 
 
 def test_max_new_tokens_bounds_generation(tokenizer, code_ids):
-    engine = Engine(rigged(tokenizer, byte_token(tokenizer, "x")))
+    engine = LocalEngine(rigged(tokenizer, byte_token(tokenizer, "x")))
     gen = engine.generate(GenerationRequest(code_ids[:30], 7, stop=TextStop("single-line")))
     assert (gen.text, gen.stop_reason) == ("x" * 7, "max-tokens")
 
 
 def test_healing_forces_the_removed_text_first(tokenizer, code_ids):
-    engine = Engine(rigged(tokenizer, byte_token(tokenizer, "x")))
+    engine = LocalEngine(rigged(tokenizer, byte_token(tokenizer, "x")))
     gen = engine.generate(GenerationRequest(code_ids[:30], 12, forced_text="    ret",
                                             stop=TextStop("single-line")))
     everything = tokenizer.decode(gen.token_ids)
@@ -164,7 +164,7 @@ class CancelAfter(threading.Event):
 
 
 def test_cancel_mid_generation_then_next_request_is_correct(tiny_loaded, code_ids):
-    engine = Engine(tiny_loaded)
+    engine = LocalEngine(tiny_loaded)
     prompt = code_ids[:100]
     gen = engine.generate(GenerationRequest(prompt, 30, cancel=CancelAfter(5), speculate=False))
     assert gen.stop_reason == "cancelled" and 0 < len(gen.token_ids) < 30
@@ -175,7 +175,7 @@ def test_cancel_mid_generation_then_next_request_is_correct(tiny_loaded, code_id
 
 
 def test_cancel_during_prefill_keeps_cache_consistent(tiny_loaded, code_ids):
-    engine = Engine(tiny_loaded)
+    engine = LocalEngine(tiny_loaded)
     from sc2_lsp.engine import decoding
     prompt = code_ids[: decoding.PREFILL_CHUNK * 2 + 10]
     gen = engine.generate(GenerationRequest(prompt, 5, cancel=CancelAfter(1)))
@@ -186,7 +186,7 @@ def test_cancel_during_prefill_keeps_cache_consistent(tiny_loaded, code_ids):
 
 
 def test_deadline_stops_and_leaves_a_usable_cache(tiny_loaded, code_ids):
-    engine = Engine(tiny_loaded)
+    engine = LocalEngine(tiny_loaded)
     gen = engine.generate(GenerationRequest(code_ids[:50], 10, deadline=time.monotonic() - 1))
     assert (gen.stop_reason, gen.token_ids) == ("deadline", [])
     nxt = engine.generate(GenerationRequest(code_ids[:50], 10))
@@ -205,14 +205,88 @@ def test_pool_is_bounded_and_matches_longest_prefix():
     assert pool.take([7, 8, 1]).tokens == [7, 8]
 
 
+@pytest.fixture(scope="module")
+def unquantized():
+    return load_model(ModelSpec("random:tiny", device="cpu"))
+
+
 @pytest.mark.parametrize("quant", ["nf4", "int8"])
-def test_quantized_models_load_and_generate_on_cpu(quant, code_ids):
+def test_quantized_models_load_and_generate_on_cpu(quant, code_ids, unquantized):
+    """Smaller, and the engine's greedy decoding (KV reuse, lean forward) on quantized
+    layers gives exactly what `generate` gives on the same quantized model."""
     loaded = load_model(ModelSpec("random:tiny", quant=quant, device="cpu"))
     assert loaded.quant == quant
-    none = load_model(ModelSpec("random:tiny", device="cpu"))
-    assert loaded.footprint_mb < none.footprint_mb
-    gen = Engine(loaded).generate(GenerationRequest(code_ids[:40], 8, stop=TextStop("multi-line")))
-    assert gen.stats["generated_tokens"] > 0
+    assert loaded.footprint_mb < unquantized.footprint_mb
+    gen = LocalEngine(loaded).generate(GenerationRequest(code_ids[:40], 8))
+    assert (gen.stop_reason, gen.stats["generated_tokens"]) == ("max-tokens", 8)
+    assert gen.token_ids == reference_greedy(loaded.model, code_ids[:40], 8)
+
+
+@pytest.fixture(scope="module", params=[("random:tiny", "int4"), ("random:tiny", "int8-torch"),
+                                        (None, "int4"), (None, "int8-torch")],
+                ids=lambda p: f"{p[0] or 'embedded'}-{p[1]}")
+def packed(request) -> LoadedModel:
+    """The tiny random model and the embedded model with torch-native packed weights."""
+    model, quant = request.param
+    messages = []
+    loaded = load_model(ModelSpec(model, quant=quant, device="cpu"),
+                        lambda pct, msg: messages.append(msg))
+    assert loaded.quant == quant and not loaded.notes
+    layers = loaded.model.config.num_hidden_layers
+    assert f"quantizing layer {layers}/{layers} to {quant}" in messages
+    return loaded
+
+
+def test_packed_models_generate_with_kv_reuse_exact(packed, code_ids):
+    """int4 / int8-torch: cached and uncached greedy agree token for token (the typing
+    sequence, with edits and prompts past the sliding window)."""
+    cached, fresh = LocalEngine(packed), LocalEngine(packed, kv_reuse=False)
+    for prompt in typing_sequence(code_ids)[3:8]:
+        a = cached.generate(GenerationRequest(prompt, max_new_tokens=10))
+        b = fresh.generate(GenerationRequest(prompt, max_new_tokens=10, speculate=False))
+        assert a.token_ids == b.token_ids
+        assert len(a.token_ids) == 10
+
+
+def test_packed_models_speculate_exactly_greedy(packed, code_ids):
+    prompt = code_ids[:300]
+    plain = LocalEngine(packed).generate(GenerationRequest(prompt, 32, speculate=False))
+    spec = LocalEngine(packed).generate(GenerationRequest(prompt, 32, speculate=True))
+    assert spec.token_ids == plain.token_ids
+
+
+def test_packed_weights_are_smaller_and_close_to_the_originals():
+    """The embedded model's weights shrink (int4 < int8-torch < 65% of fp32: its fp32
+    embedding stays), and a packed product stays close to the exact one, through the
+    kernel (one row) and through the unpacked weight (a prefill's many bf16 rows)."""
+    from sc2_lsp.engine.quantize import packed_linear
+
+    dense = load_model(ModelSpec(None, device="cpu"))
+    sizes = {q: load_model(ModelSpec(None, quant=q, device="cpu")).footprint_mb
+             for q in ("int4", "int8-torch")}
+    assert sizes["int4"] < sizes["int8-torch"] < 0.65 * dense.footprint_mb
+    torch.manual_seed(0)
+    weight, bias, x = torch.randn(192, 256), torch.randn(192), torch.randn(40, 256)
+    exact = torch.nn.functional.linear(x, weight, bias)
+    for kind, bound in (("int4", 0.1), ("int8-torch", 0.02)):
+        for rows in (1, 40):  # the kernel, and the unpacked weight of a prefill
+            got = packed_linear(kind, weight.bfloat16(), bias.bfloat16(), 64)(x[:rows].bfloat16())
+            error = (got.float() - exact[:rows]).norm() / exact[:rows].norm()
+            assert error < bound, (kind, rows, error)
+
+
+def test_int4_falls_back_with_one_message_when_layers_do_not_fit(tokenizer, code_ids):
+    """Layer outputs of 48 fit no int4 block: int8-torch instead, said once."""
+    model = tiny_model(tokenizer, hidden_size=48, intermediate_size=96, num_attention_heads=4,
+                       num_key_value_heads=4)
+    from sc2_lsp.engine.loading import _pack
+
+    notes = []
+    assert _pack(model, "int4", notes, lambda pct, msg: None) == "int8-torch"
+    assert len(notes) == 1 and "int4 needs" in notes[0] and "int8-torch" in notes[0]
+    loaded = LoadedModel(model, tokenizer, "odd", "cpu", torch.float32, "int8-torch")
+    gen = LocalEngine(loaded).generate(GenerationRequest(code_ids[:40], 6))
+    assert len(gen.token_ids) == 6
 
 
 def test_random_architectures_are_exact():
@@ -253,7 +327,7 @@ def test_hub_id_offline_is_a_clear_error():
 
 def test_stop_rules_wait_until_the_healed_text_is_retyped(tokenizer, code_ids):
     """A healed "\n    " arrives in pieces; its newline is not the completion's."""
-    engine = Engine(rigged(tokenizer, byte_token(tokenizer, "x")))
+    engine = LocalEngine(rigged(tokenizer, byte_token(tokenizer, "x")))
     gen = engine.generate(GenerationRequest(code_ids[:30], 10, forced_text="\n    ",
                                             stop=TextStop("single-line")))
     assert gen.stop_reason == "max-tokens" and gen.text and set(gen.text) == {"x"}

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from sc2_lsp.postprocess import postprocess
+from sc2_lsp.completion import indent_floor, replaced_length
+from sc2_lsp.engine import TextStop
+from sc2_lsp.postprocess import cut_at_scope_end, postprocess
 
 PY_PREFIX = "import math\n\n\ndef area(radius: float) -> float:\n"
 PY_SUFFIX = "\n\ndef main():\n    print(area(2.0))\n"
@@ -191,3 +193,21 @@ def test_tabs_indentation_scope():
     prefix = "func f() {\n\tif x {\n\t\t"
     raw = "y()\n\t}\n\treturn\n}\n"
     assert pp(raw, prefix, "\n\t}\n}\n", language="go") == "y()"
+
+
+@pytest.mark.parametrize("prefix, raw, expected", [
+    ("def f():\n\tif x:\n\t\t", "a = 1\n\treturn a\n", "a = 1"),  # a blank line in the block
+    ("def f():\n\tif x:", "\n\t\ta = 1\n    b = 2\n", "\n\t\ta = 1"),  # 4 spaces = one tab
+    ("def f():\n\tif x:", "\n\t\ta = 1\n\t\tb = 2\n\tc = 3\n", "\n\t\ta = 1\n\t\tb = 2"),
+])
+def test_the_stop_rule_and_the_scope_cut_agree_on_tabs(prefix, raw, expected):
+    """The engine stops generating where post-processing cuts: one indentation rule."""
+    line_before = prefix[prefix.rfind("\n") + 1:]
+    stop = TextStop("multi-line", indent_floor(prefix, "multi-line", "python"))
+    assert stop.cut(raw) == cut_at_scope_end(raw, line_before, "", "python") == expected
+
+
+def test_a_completion_ending_in_the_closers_after_the_cursor_replaces_them():
+    assert replaced_length("),\n    b,\n", "f(x),") == 2  # the element's comma is retyped
+    assert replaced_length(")\n", "f(x") == 0
+    assert replaced_length(") + 1\n", "x)") == 0  # code after the cursor is never replaced

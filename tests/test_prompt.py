@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from transformers import AutoTokenizer
 
-from sc2_lsp.context.retrieval import Snippet
 from sc2_lsp.prompt import PromptBuilder
+from sc2_lsp.snippet import Snippet
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = (ROOT / "tests/fixtures/prompt/textwrap_sample.py").read_text()
@@ -105,13 +105,14 @@ def test_healing_never_eats_the_path_line(tok):
 def test_budget_is_honoured_to_the_token_and_windows_cut_at_lines(tok, budget):
     at = SAMPLE.index("def dedent(text):")
     snippets = [UTIL, Snippet("b.py", "def helper(a, b):\n    return a + b\n")]
-    prompt = PromptBuilder(tok, budget_tokens=budget).build(
+    builder = PromptBuilder(tok, budget_tokens=budget)
+    prompt = builder.build(
         repo_name="ws", path="textwrap.py", prefix=SAMPLE[:at], suffix=SAMPLE[at:],
         snippets=snippets)
     assert len(prompt.token_ids) <= budget
     assert prompt.token_ids == ids(tok, prompt.text)
     assert prompt.suffix_tokens <= budget // 4
-    assert prompt.context_tokens <= budget // 4
+    assert prompt.context_tokens <= builder.context_limit == budget * 3 // 8
     lead = "<fim_prefix>textwrap.py\n" if budget > 8 else "<fim_prefix>"  # 8: file-level
     window = prompt.text.split(lead)[1].split("<fim_suffix>")[0]
     middle = prompt.text.split("<fim_middle>")[1]
@@ -226,10 +227,10 @@ def test_small_file_gives_its_spare_budget_to_context_in_whole_steps(tok):
     prompts = [builder.build(repo_name="ws", path="app.py", prefix=PREFIX + "x" * n,
                              suffix=SUFFIX, snippets=snippets) for n in range(0, 400, 40)]
     assert all(len(p.token_ids) <= 512 for p in prompts)
-    # far more than the 25% context share (128 tokens) while the file is small; fewer
+    # far more than the 3/8 context share (192 tokens) while the file is small; fewer
     # snippets once the file has grown by a whole step, not token by token
-    assert [p.context_tokens for p in prompts] == [308] * 6 + [252] * 4
-    assert [len(p.snippets) for p in prompts] == [12] * 6 + [10] * 4
+    assert [p.context_tokens for p in prompts] == [308] * 3 + [280] * 7
+    assert [len(p.snippets) for p in prompts] == [12] * 3 + [11] * 7
 
 
 def test_middle_lines_start_the_middle_lines_above_the_cursor(tok):

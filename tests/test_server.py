@@ -8,6 +8,7 @@ recorded capabilities as they are (they predate inline completion).
 from __future__ import annotations
 
 import asyncio
+import functools
 import sys
 
 import pytest
@@ -19,7 +20,7 @@ from sc2_lsp.bench.lsp_client import as_plain
 from sc2_lsp.completion import CompletionPipeline
 from sc2_lsp.config import Settings
 from sc2_lsp.documents import DocumentStore
-from sc2_lsp.engine import Engine
+from sc2_lsp.engine import LocalEngine
 
 SERVER = [sys.executable, "-m", "sc2_lsp", "--log-level", "warning", "serve"]
 # One server per client kind for the whole module: tests use their own documents
@@ -30,7 +31,8 @@ SOURCE = ("import os\n\n\ndef read_lines(path):\n    with open(path) as handle:\
           "        return handle.read().splitlines()\n\n\ndef count_words(text):\n    ")
 URI = "file:///work/sample/words.py"
 # Tests check behaviour, not speed: no deadline may cut a generation on a busy machine.
-OPTIONS = {"deadlineMs": 600_000}
+# The log level beats the command line's `warning`: tests read the server's info lines.
+OPTIONS = {"deadlineMs": 600_000, "logLevel": "info"}
 
 
 def with_inline(spec: str, encodings: list[str] | None = None) -> types.ClientCapabilities:
@@ -62,6 +64,14 @@ async def wait_ready(client: LanguageClient) -> dict:
     raise TimeoutError("model did not load")
 
 
+async def eventually(condition, tries: int = 100) -> bool:
+    for _ in range(tries):
+        if condition():
+            return True
+        await asyncio.sleep(0.05)
+    return condition()
+
+
 def open_doc(client: LanguageClient, text: str, uri: str = URI, language: str = "python"):
     client.text_document_did_open(types.DidOpenTextDocumentParams(
         text_document=types.TextDocumentItem(uri=uri, language_id=language, version=1, text=text)))
@@ -78,18 +88,26 @@ async def inline(client: LanguageClient, position: types.Position, uri: str = UR
         context=types.InlineCompletionContext(types.InlineCompletionTriggerKind.Automatic)))
 
 
-def in_process(text: str, offset: int, **settings) -> str:
+def in_process(text: str, offset: int, language: str = "python", **settings) -> str:
     """What the same pipeline answers in-process, for the same buffer."""
     store = DocumentStore()
-    doc = store.open(URI, text, "python")
+    doc = store.open(URI, text, language)
     settings = Settings(deadline_ms=OPTIONS["deadlineMs"], **settings)
-    engine = Engine.load(settings.model_spec())
-    return CompletionPipeline(engine, settings, store).complete(doc, offset).text
+    return CompletionPipeline(_engine(settings.model_spec()), settings, store).complete(
+        doc, offset).text
+
+
+@functools.cache
+def _engine(spec) -> LocalEngine:
+    """One engine per model for the whole module: loading is the slow part, and a fresh
+    pipeline (its own store and cache) keeps each answer independent of the last."""
+    return LocalEngine.load(spec)
 
 
 # The random tiny model, unfiltered, always has something to say: the mechanics
 # (cache, typing-through, counters) are tested independently of model quality.
 RAW_MODEL = {"model": "random:tiny", "postprocess": False}
+RAW_SETTINGS = {"model": "random:tiny", "postprocess": False}  # the same, as Settings fields
 
 
 @pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER), params=CLIENTS,
@@ -107,9 +125,16 @@ async def test_capabilities_progress_and_ready_state(client: LanguageClient):
     assert caps.position_encoding == types.PositionEncodingKind.Utf16
     state = await status(client)
     assert state["state"] == "ready" and state["model"] == "random:tiny"
-    kinds = [type(v).__name__ for reports in client.progress_reports.values() for v in reports]
-    assert kinds[0] == "WorkDoneProgressBegin" and kinds[-1] == "WorkDoneProgressEnd"
-    assert "WorkDoneProgressReport" in kinds
+    assert state["settings"]["postprocess"] is False  # flat initializationOptions apply
+    (reports,) = client.progress_reports.values()  # one token: the model's load
+    assert reports == [
+        types.WorkDoneProgressBegin(title="sc2-lsp: loading model", percentage=0,
+                                    cancellable=False),
+        types.WorkDoneProgressReport(message="loading random:tiny", percentage=5),
+        types.WorkDoneProgressReport(message="initialising random weights", percentage=15),
+        types.WorkDoneProgressReport(message="random:tiny ready on cpu", percentage=100),
+        types.WorkDoneProgressEnd(message="random:tiny ready"),
+    ]
     assert any("random:tiny ready" in m.message for m in client.log_messages)
 
 
@@ -119,7 +144,7 @@ async def test_inline_completion_comes_from_the_model(client: LanguageClient):
     result = await inline(client, end_of(SOURCE))
     assert len(result.items) == 1
     item = result.items[0]
-    expected = in_process(SOURCE, len(SOURCE), model="random:tiny", postprocess=False)
+    expected = in_process(SOURCE, len(SOURCE), **RAW_SETTINGS)
     assert item.insert_text and item.insert_text == expected
     assert item.range.start == end_of(SOURCE)
     state = await status(client)
@@ -197,9 +222,11 @@ async def test_lone_surrogates_are_completed_around(client: LanguageClient):
 
 
 async def test_unknown_language_and_huge_document(client: LanguageClient):
-    open_doc(client, "some words here\nand more ", "file:///t/notes.xyz", "klingon")
+    notes = "some words here\nand more "
+    open_doc(client, notes, "file:///t/notes.xyz", "klingon")
     result = await inline(client, types.Position(1, 9), "file:///t/notes.xyz")
-    assert all(item.insert_text for item in result.items)  # plain text: maybe a suggestion
+    expected = in_process(notes, len(notes), "klingon", **RAW_SETTINGS)  # completed as plain text
+    assert expected and [item.insert_text for item in result.items] == [expected]
     huge = ("x = 1\n" * 900_000)[:5_000_000]
     open_doc(client, huge, "file:///t/huge.py")
     result = await inline(client, end_of(huge), "file:///t/huge.py")
@@ -272,10 +299,64 @@ async def test_a_failed_load_is_shown_and_the_server_keeps_answering(
         settings={"sc2": {"model": missing}}))
     state = await wait_ready(any_client)
     assert state["state"] == "error" and missing in state["error"]
-    assert any(m.type == types.MessageType.Error and missing in m.message
-               for m in any_client.messages)
+    # The state turns to error on the worker thread; the message follows from the loop.
+    assert await eventually(lambda: any(m.type == types.MessageType.Error and missing in
+                                        m.message for m in any_client.messages))
     open_doc(any_client, SOURCE)
     assert len((await inline(any_client, end_of(SOURCE))).items) == 0
     any_client.workspace_did_change_configuration(types.DidChangeConfigurationParams(
         settings={"sc2": {}}))
     assert (await wait_ready(any_client))["state"] == "ready"
+
+
+# Started with a model and a bound on the command line, as `sc2-lsp serve --model M`.
+CLI_SERVER = [*SERVER, "--model", "random:tiny", "--max-new-tokens", "7"]
+
+
+@pytest_lsp.fixture(config=ClientServerConfig(server_command=CLI_SERVER), loop_scope="module")
+async def cli_client(lsp_client: LanguageClient):
+    yield
+    await lsp_client.shutdown_session()
+
+
+def configure(client: LanguageClient, settings) -> None:
+    client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings))
+
+
+async def test_settings_stay_put_across_layers_and_pushes(cli_client: LanguageClient):
+    """defaults < command line < initializationOptions (here nested; every other test
+    sends them flat) < didChangeConfiguration, which never starts a needless load."""
+    await cli_client.initialize_session(types.InitializeParams(
+        capabilities=with_inline("visual-studio-code"),
+        initialization_options={"sc2": {"contextTokens": 1024, "deadlineMs": 600_000}}))
+    configure(cli_client, {})  # what eglot sends right after opening a file
+    assert (await status(cli_client))["state"] == "loading"  # during the first load
+    assert (await wait_ready(cli_client))["state"] == "ready"
+    (reports,) = cli_client.progress_reports.values()  # one load, one progress
+    assert reports == [
+        types.WorkDoneProgressBegin(title="sc2-lsp: loading model", percentage=0,
+                                    cancellable=False),
+        types.WorkDoneProgressReport(message="loading random:tiny", percentage=5),
+        types.WorkDoneProgressReport(message="initialising random weights", percentage=15),
+        types.WorkDoneProgressReport(message="random:tiny ready on cpu", percentage=100),
+        types.WorkDoneProgressEnd(message="random:tiny ready")]
+
+    async def effective() -> tuple:
+        state = await status(cli_client)
+        settings = state["settings"]
+        return state["model"], settings["maxNewTokens"], settings["contextTokens"]
+
+    assert await effective() == ("random:tiny", 7, 1024)
+    configure(cli_client, {"sc2": {"maxNewTokens": 9}})
+    assert await effective() == ("random:tiny", 9, 1024)
+    configure(cli_client, [1, 2])
+    assert await effective() == ("random:tiny", 9, 1024)
+    configure(cli_client, {"maxNewTokens": 600, "contextTokens": 512})
+    assert await effective() == ("random:tiny", 7, 512)
+    # What VS Code sends once the user clears its keys: back to the command line's values.
+    configure(cli_client, {"sc2": {"model": None, "maxNewTokens": None, "contextTokens": None}})
+    assert await effective() == ("random:tiny", 7, 2048)
+    assert [m.message for m in cli_client.messages] == [
+        "sc2 settings must be an object, got [1, 2]; settings unchanged",
+        "Invalid sc2 settings: 'maxNewTokens': 600 is outside 1..512 (keeping 7)"]
+    assert len(cli_client.progress_reports) == 1 and (await status(cli_client))["state"] == "ready"

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ..completion import CompletionPipeline
 from ..documents import DocumentStore
-from ..engine import Engine
+from ..engine import open_engine
 from ..prompt import Prompt
 from .metrics import mean
 from .needs import CROSS_FILE, SAME_FILE, NeedFinder, found_needs
@@ -39,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
     if not tasks:
         raise ValueError(f"no tasks in {args.tasks}")
     settings = bench_settings(args)
-    pipeline = CompletionPipeline(Engine.load(settings.model_spec()), settings, DocumentStore())
+    pipeline = CompletionPipeline(open_engine(settings.model_spec()), settings, DocumentStore())
     data = measure(pipeline, tasks, args.tasks)
     markdown = render(data)
     write_outputs(args.out, "context", data, markdown)

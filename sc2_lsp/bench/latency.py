@@ -1,10 +1,13 @@
-"""Latency bench: real typing replayed through `sc2-lsp serve` over stdio (DESIGN.md §6).
+"""Latency bench: real typing replayed through `sc2-lsp serve` over stdio (docs/architecture.md, benches).
 
 Variants in one run, on the same typing script, taking turns keystroke by keystroke:
 ``full`` (the server as shipped), ``no-kv-reuse`` (the server with ``kvReuse: false``) and
 ``naive`` (in-process ``model.generate`` on a file-level prompt of the same budget, every
-keystroke). Token counts are the machine-independent evidence; times are compared as
-ratios within one run.
+keystroke). With ``--engine openai`` these go through the endpoint (``no-kv-reuse``: a fresh
+cache salt per request, so no prefix-cache hits) and ``local-full`` is the local engine's
+``full`` for comparison. ``--clients 1,2,4`` then replays that many typists at once, each
+through its own server, against the one endpoint (`team.py`). Token counts are the
+machine-independent evidence; times are compared as ratios within one run.
 """
 
 from __future__ import annotations
@@ -18,15 +21,18 @@ from pathlib import Path
 
 import numpy as np
 
-from ..cli import given_options
-from ..engine import Engine
+from ..engine import open_engine
 from ..engine.loading import resolve_model_name
+from ..flags import given_options
 from .lsp_client import EditorSession, server_command
+from .metrics import percentile
 from .naive import NaiveCompleter
 from .options import BENCH_DEADLINE_MS, add_settings_option, bench_settings
 from .replay import NaiveEditor, ServerEditor, replay_together
 from .report import markdown_table, progress, write_outputs
 from .sessions import TypingSession, from_files, from_tasks
+from .team import COLUMNS as TEAM_COLUMNS
+from .team import replay_clients, team_row
 
 SERVER_VARIANTS = {"full": True, "no-kv-reuse": False}  # name -> kvReuse
 COLUMNS = ["variant", "requests", "model_calls", "p50_ms", "p90_ms", "p99_ms",
@@ -45,6 +51,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="keystrokes per session at most (keeps the run short)")
     parser.add_argument("--real-time", action="store_true",
                         help="really pause between keystrokes (else the pauses are simulated)")
+    parser.add_argument("--clients", type=_counts, default=None,
+                        help="comma-separated typist counts, e.g. 1,2,4: for each, that many "
+                             "typists at once, each through its own server, on one engine")
     add_settings_option(parser)
 
 
@@ -53,9 +62,13 @@ def run(args: argparse.Namespace) -> int:
     sessions = (from_files(args.files, args.sessions) if args.files
                 else from_tasks(args.tasks, args.sessions))
     records = asyncio.run(replay_all(args, sessions))
-    data = report(records)
-    data["config"] = {"model": resolve_model_name(args.model), "typing_ms": args.typing_ms,
-                      "max_requests": args.max_requests, "settings": args.settings}
+    team = asyncio.run(replay_team(args, sessions)) if args.clients else {}
+    data = report(records, team)
+    settings = bench_settings(args)
+    data["config"] = {"model": resolve_model_name(args.model), "engine": settings.engine,
+                      "endpoint": settings.endpoint, "clients": args.clients,
+                      "typing_ms": args.typing_ms, "max_requests": args.max_requests,
+                      "settings": args.settings}
     data["sessions"] = [{"name": s.name, "path": str(s.path), "body_chars": len(s.body)}
                         for s in sessions]
     out = write_outputs(args.out, "latency", data, render(data))
@@ -72,13 +85,13 @@ async def replay_all(args: argparse.Namespace, sessions: list[TypingSession]
     servers: dict[str, EditorSession] = {}
     with tempfile.TemporaryDirectory(prefix="sc2-latency-") as tmp:
         try:
-            for name, kv_reuse in SERVER_VARIANTS.items():
+            for name, options in _server_variants(args).items():
                 servers[name] = EditorSession()
-                await servers[name].start(workspace, _options(args, kv_reuse),
+                await servers[name].start(workspace, options,
                                           server_command(Path(tmp) / f"{name}.log"))
                 await _ready(servers[name])
             editors = {name: ServerEditor(editor) for name, editor in servers.items()}
-            engine = Engine.load(settings.model_spec())
+            engine = open_engine(settings.model_spec(), kv_reuse=False)
             editors["naive"] = NaiveEditor(NaiveCompleter(engine, settings))
             return await _play(editors, sessions, args)
         finally:
@@ -102,9 +115,49 @@ async def _play(editors: dict, sessions: list[TypingSession], args) -> dict[str,
     return records
 
 
+async def replay_team(args: argparse.Namespace, sessions: list[TypingSession]
+                      ) -> dict[int, list[dict]]:
+    """For each typist count: that many servers (the `full` settings) typing at once."""
+    workspace = Path(os.path.commonpath([s.workspace for s in sessions]))
+    team: dict[int, list[dict]] = {}
+    with tempfile.TemporaryDirectory(prefix="sc2-team-") as tmp:
+        for n in progress(args.clients, desc="typists at once"):
+            team[n] = await replay_clients(
+                n, sessions, _options(args, True), workspace, Path(tmp),
+                max_requests=args.max_requests, typing_ms=args.typing_ms,
+                real_time=args.real_time)
+    return team
+
+
+def _server_variants(args: argparse.Namespace) -> dict[str, dict]:
+    """Initialization options by variant; a remote engine is compared with the local one."""
+    variants = {name: _options(args, kv_reuse) for name, kv_reuse in SERVER_VARIANTS.items()}
+    settings = bench_settings(args)
+    if settings.engine == "openai":
+        variants["local-full"] = {**_options(args, True), "engine": "local", "endpoint": None,
+                                  "model": settings.tokenizer or settings.model,
+                                  "tokenizer": None}
+    return variants
+
+
 def _options(args: argparse.Namespace, kv_reuse: bool) -> dict:
     return {**given_options(args), "deadlineMs": BENCH_DEADLINE_MS, **args.settings,
             "kvReuse": kv_reuse}
+
+
+def _ratio_order(name: str) -> tuple[int, str]:
+    """The baselines first (naive, no-kv-reuse), then the other engine's variant."""
+    return ({"naive": 0, "no-kv-reuse": 1}.get(name, 2), name)
+
+
+def _counts(text: str) -> list[int]:
+    try:
+        counts = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        counts = []
+    if not counts or min(counts) < 1:
+        raise argparse.ArgumentTypeError("expected typist counts like 1,2,4")
+    return counts
 
 
 # ----------------------------------------------------------------------------- summary
@@ -115,8 +168,8 @@ def summarise(records: list[dict]) -> dict:
     saved = sum(r["accepted_chars"] for r in records)
     return {
         "requests": len(records), "model_calls": len(model),
-        "p50_ms": _percentile(latencies, 50), "p90_ms": _percentile(latencies, 90),
-        "p99_ms": _percentile(latencies, 99), "p50_model_ms": _percentile(model, 50),
+        "p50_ms": percentile(latencies, 50), "p90_ms": percentile(latencies, 90),
+        "p99_ms": percentile(latencies, 99), "p50_model_ms": percentile(model, 50),
         "mean_prompt_tokens": _mean(records, "prompt_tokens"),
         "mean_prefilled_tokens": _mean(records, "prefilled_tokens"),
         "mean_reused_tokens": _mean(records, "reused_tokens"),
@@ -129,21 +182,31 @@ def summarise(records: list[dict]) -> dict:
     }
 
 
-def report(records: dict[str, list[dict]]) -> dict:
+def report(records: dict[str, list[dict]], team: dict[int, list[dict]] | None = None) -> dict:
     variants = {name: summarise(rs) for name, rs in records.items() if rs}
     ratios = {f"{name}/full": {key: _ratio(variants[name][key], variants["full"][key])
                                for key in ("p50_ms", "mean_prefilled_tokens")}
-              for name in ("naive", "no-kv-reuse")}
-    return {"variants": variants, "ratios": ratios,
+              for name in sorted(set(variants) - {"full"}, key=_ratio_order)}
+    data = {"variants": variants, "ratios": ratios,
             "records": [{"variant": name, **r} for name, rs in records.items() for r in rs]}
+    if team:
+        data["clients"] = {str(n): team_row(summarise(rs), rs) for n, rs in team.items()}
+        data["records"] += [{"variant": f"clients={n}", **r}
+                            for n, rs in team.items() for r in rs]
+    return data
 
 
 def render(data: dict) -> str:
     rows = [{"variant": name, **summary} for name, summary in data["variants"].items()]
     ratio_rows = [{"ratio": name, **values} for name, values in data["ratios"].items()]
-    return ("# Latency bench: typing replay through the server\n\n"
+    text = ("# Latency bench: typing replay through the server\n\n"
             + markdown_table(rows, COLUMNS) + "\n## Ratios\n\n"
             + markdown_table(ratio_rows, ["ratio", "p50_ms", "mean_prefilled_tokens"]))
+    if "clients" in data:
+        team_rows = [{"clients": n, **row} for n, row in data["clients"].items()]
+        text += ("\n## Typists at once, one engine\n\n"
+                 + markdown_table(team_rows, TEAM_COLUMNS))
+    return text
 
 
 def plot_cdf(records: dict[str, list[dict]], path: Path) -> None:
@@ -166,10 +229,6 @@ def plot_cdf(records: dict[str, list[dict]], path: Path) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
-
-
-def _percentile(values: list[float], q: float) -> float | None:
-    return round(float(np.percentile(values, q)), 3) if values else None
 
 
 def _mean(records: list[dict], key: str) -> float | None:

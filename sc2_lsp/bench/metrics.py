@@ -1,4 +1,4 @@
-"""Quality metrics of one completion against its gold text (DESIGN.md §3, metrics).
+"""Quality metrics of one completion against its gold text (docs/architecture.md, benches).
 
 Both metrics compare *normalised* text, so indentation the prefix already holds and
 trailing whitespace never count: a single-line task is judged on the first line of the
@@ -6,6 +6,9 @@ completion, a multi-line task on its non-empty lines, each stripped.
 """
 
 from __future__ import annotations
+
+import numpy as np
+from rapidfuzz.distance import Levenshtein
 
 SINGLE_LINE = "single-line"
 
@@ -26,25 +29,15 @@ def exact_match(kind: str, completion: str, gold: str) -> bool:
 
 
 def edit_similarity(kind: str, completion: str, gold: str) -> float:
-    """1 − Levenshtein / max length, on the normalised texts (1.0 when both are empty)."""
-    a, b = normalise(kind, completion), normalise(kind, gold)
-    longest = max(len(a), len(b))
-    return 1.0 if longest == 0 else 1.0 - levenshtein(a, b) / longest
-
-
-def levenshtein(a: str, b: str) -> int:
-    """Edit distance (insert, delete, substitute), two rows of the classic table."""
-    if len(a) < len(b):
-        a, b = b, a
-    previous = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        current = [i]
-        for j, cb in enumerate(b, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1,
-                               previous[j - 1] + (ca != cb)))
-        previous = current
-    return previous[-1]
+    """1 − Levenshtein / max length, on the normalised texts (1.0 when both are empty);
+    rapidfuzz computes it in C++, not in an O(nm) Python loop."""
+    return Levenshtein.normalized_similarity(normalise(kind, completion), normalise(kind, gold))
 
 
 def mean(values: list[float]) -> float | None:
     return sum(values) / len(values) if values else None
+
+
+def percentile(values: list[float], q: float) -> float | None:
+    """The q-th percentile (linear interpolation), ms rounded to µs; None without values."""
+    return round(float(np.percentile(values, q)), 3) if values else None

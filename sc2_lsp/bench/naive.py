@@ -14,14 +14,14 @@ import torch
 from ..completion import CompletionPipeline
 from ..config import Settings
 from ..documents import DocumentStore
-from ..engine import Engine
+from ..engine import Engine, GenerationRequest, LocalEngine
 from ..engine.stopping import stop_token_ids
 from ..prompt import CHARS_PER_TOKEN_BOUND, FIM_MIDDLE, FIM_PREFIX, FIM_SUFFIX
 
 
 class NaiveCompleter:
     def __init__(self, engine: Engine, settings: Settings):
-        self.model, self.tokenizer = engine.loaded.model, engine.tokenizer
+        self.engine, self.tokenizer = engine, engine.tokenizer
         self.settings = settings
         # the budget the product uses for this model (capped at its trained context)
         self.budget = CompletionPipeline(engine, settings, DocumentStore()).budget_tokens
@@ -42,17 +42,28 @@ class NaiveCompleter:
         """The raw generated text and stats shaped like the pipeline's."""
         t0 = time.perf_counter()
         ids = self.prompt_ids(prefix, suffix)
+        if isinstance(self.engine, LocalEngine):
+            text, generated = self._generate(ids)
+            reused = 0
+        else:  # a remote engine: the same prompt, no stop rule but its stop tokens
+            gen = self.engine.generate(GenerationRequest(ids, self.settings.max_new_tokens,
+                                                         speculate=False))
+            text, generated, reused = gen.text, len(gen.token_ids), gen.stats["reused_tokens"]
+        ms = round((time.perf_counter() - t0) * 1e3, 3)
+        stats = {"prompt_tokens": len(ids), "reused_tokens": reused,
+                 "prefilled_tokens": None if reused is None else len(ids) - reused,
+                 "generated_tokens": generated, "draft_accepted_tokens": 0, "total_ms": ms,
+                 "source": "model", "mode": None}
+        return text, stats
+
+    def _generate(self, ids: list[int]) -> tuple[str, int]:
         with torch.inference_mode():
-            out = self.model.generate(
+            out = self.engine.loaded.model.generate(
                 torch.tensor([ids]), attention_mask=torch.ones(1, len(ids), dtype=torch.long),
                 max_new_tokens=self.settings.max_new_tokens, do_sample=False,
                 eos_token_id=self.stop_ids, pad_token_id=self.stop_ids[0])
         new = [t for t in out[0, len(ids):].tolist() if t not in self.stop_ids]
-        ms = round((time.perf_counter() - t0) * 1e3, 3)
-        stats = {"prompt_tokens": len(ids), "reused_tokens": 0, "prefilled_tokens": len(ids),
-                 "generated_tokens": len(new), "draft_accepted_tokens": 0, "total_ms": ms,
-                 "source": "model", "mode": None}
-        return self.tokenizer.decode(new), stats
+        return self.tokenizer.decode(new), len(new)
 
     def _encode(self, text: str) -> list[int]:
         return self.tokenizer(text, add_special_tokens=False,

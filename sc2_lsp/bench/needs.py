@@ -17,8 +17,8 @@ from pathlib import Path
 from tree_sitter import Node
 
 from ..context.imports import Import, imports_of, resolve, submodule
-from ..context.languages import parser_for
 from ..context.symbols import text_of
+from ..languages import parser_for
 
 CROSS_FILE, SAME_FILE = "cross-file", "same-file"
 _SCOPES = {"function_definition", "lambda"}

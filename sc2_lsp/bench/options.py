@@ -11,8 +11,8 @@ import argparse
 import dataclasses
 import json
 
-from ..cli import settings_from_args
 from ..config import Settings, message
+from ..flags import settings_from_args
 
 BENCH_DEADLINE_MS = 600_000
 

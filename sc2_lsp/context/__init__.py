@@ -1,1 +1,1 @@
-"""Syntax-aware context: languages and grammars, completion mode, snippet retrieval."""
+"""Syntax-aware context: completion mode and snippet retrieval (grammars: sc2_lsp.languages)."""

@@ -7,10 +7,12 @@ from pathlib import Path
 
 from tree_sitter import Node
 
-from sc2_lsp.context.symbols import text_of
+from sc2_lsp.context.symbols import text_of, top_level
 
 _JS_LANGUAGES = {"javascript", "typescript", "tsx"}
 _JS_EXTENSIONS = (".ts", ".tsx", ".js", ".jsx", ".mjs", ".cjs")
+WILDCARD = "*"
+"""``local`` and ``name`` of a star import or re-export: every name of the module."""
 
 
 @dataclass(frozen=True)
@@ -29,10 +31,10 @@ class Import:
 
 def imports_of(root: Node, source: bytes, language: str | None) -> list[Import]:
     if language == "python":
-        return [imp for node in root.named_children for imp in _python(node, source)]
+        return [imp for node in top_level(root) for imp in _python(node, source)]
     if language in _JS_LANGUAGES:
-        return [imp for node in root.named_children for imp in (
-            _javascript(node, source) if node.type == "import_statement"
+        return [imp for node in top_level(root) for imp in (
+            _javascript(node, source) if node.type in ("import_statement", "export_statement")
             else _require(node, source))]
     return []
 
@@ -58,6 +60,8 @@ def _python(node: Node, source: bytes) -> list[Import]:
     if module_node.type == "relative_import":
         level = len(module) - len(module.lstrip("."))
         module = module[level:]
+    if any(child.type == "wildcard_import" for child in node.named_children):
+        return [Import(WILDCARD, module, level, WILDCARD)]  # `from .mod import *`
     found = []
     for name in node.children_by_field_name("name"):
         dotted, alias = _aliased(name, source)
@@ -78,6 +82,14 @@ def _javascript(node: Node, source: bytes) -> list[Import]:
     module = _text(spec, source).strip("\"'`") if spec is not None else ""
     if not module.startswith("."):
         return []
+    if node.type == "export_statement":  # a re-export: `export * from`, `export { a } from`
+        clause = next((c for c in node.named_children if c.type == "export_clause"), None)
+        if clause is None:
+            return [Import(WILDCARD, module, 0, WILDCARD)]
+        return [Import(_text(alias or name, source), module, 0, _text(name, source))
+                for spec_node in clause.named_children
+                if (name := spec_node.child_by_field_name("name")) is not None
+                for alias in [spec_node.child_by_field_name("alias")]]
     clause = next((c for c in node.named_children if c.type == "import_clause"), None)
     found = []
     for child in clause.named_children if clause is not None else []:

@@ -9,27 +9,10 @@ tree keeps openers inside comments and strings (``# note:``, ``"a {"``) from cou
 
 from __future__ import annotations
 
-import re
-
 from tree_sitter import Node
 
 from sc2_lsp.documents import Document
-
-CLOSERS = frozenset(")]}\"'`;,")
-"""What may follow the cursor on its line (auto-closed brackets and quotes, a statement end)."""
-
-_BRACKET = r"[{(\[]"
-_OPENERS: dict[str | None, re.Pattern[str]] = {
-    "python": re.compile(rf"(:|{_BRACKET})$"),
-    "ruby": re.compile(
-        rf"({_BRACKET}|\bdo(\s*\|[^|]*\|)?|\b(then|else|begin|ensure)|^\s*(def|class|module|if|"
-        r"unless|while|until|case|for|elsif|when|rescue)\b.*)$"),
-    "lua": re.compile(rf"({_BRACKET}|\b(then|do|else|repeat)|\bfunction\b.*\))$"),
-    "bash": re.compile(rf"({_BRACKET}|\b(then|do|else|in))$"),
-    None: re.compile(rf"(:|=>|{_BRACKET})$"),  # plain text: any common opener
-}
-_BRACES = re.compile(rf"(=>|{_BRACKET})$")
-"""Brace languages: a trailing ':' ends a label or a case, not a block."""
+from sc2_lsp.text import BLOCK_END_WORDS, LINE_END_CLOSERS, ends_with_opener
 
 _LOOKAROUND_LINES = 50
 """How far to look for the neighbouring non-blank line (blank runs are rarely longer)."""
@@ -42,7 +25,7 @@ def decide_mode(doc: Document, offset: int, setting: str = "auto") -> str | None
     line = doc.line_of(offset)
     before = doc.text[doc.line_start(line):offset]
     after = doc.text[offset:doc.line_end(line)]
-    if not set(after.strip()) <= CLOSERS:
+    if not set(after.strip()) <= LINE_END_CLOSERS:
         return None
     if setting == "always":
         return "multi-line"
@@ -79,13 +62,6 @@ def _opens_block(doc: Document, line: int | None, *, brackets: bool = True) -> b
     return node is None or _enclosing(node, ("string", "comment")) is None
 
 
-def ends_with_opener(code: str, language: str | None, *, brackets: bool = True) -> bool:
-    """Does a line of code (comment stripped) end with something that opens a block?"""
-    if not code.strip() or not _OPENERS.get(language, _BRACES).search(code.rstrip()):
-        return False
-    return brackets or not code.rstrip().endswith(("(", "["))
-
-
 def _ends_block(doc: Document, line: int, before: str) -> bool:
     """Only dedented code, block closers or nothing follow: the user extends a block."""
     below = _neighbour(doc, line, 1)
@@ -93,7 +69,7 @@ def _ends_block(doc: Document, line: int, before: str) -> bool:
         return True
     text = doc.line_text(below)
     indent = len(text) - len(text.lstrip())
-    return indent < len(before) or text.lstrip().startswith(("}", "end", "fi", "done", "esac"))
+    return indent < len(before) or text.lstrip().startswith(("}", *BLOCK_END_WORDS))
 
 
 def _code_of_line(doc: Document, line: int) -> str:

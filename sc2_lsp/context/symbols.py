@@ -51,19 +51,41 @@ class Definition:
     text: str
     start_line: int
     end_line: int
+    parts: tuple[str, tuple[str, ...], str] | None = None
+    """A long class's skeleton as (head, member stubs, tail), to be trimmed member by member."""
+    stub: str = ""
+    """The definition as one outline line: its signature with the body elided."""
 
 
 def text_of(source: bytes, start: int, end: int) -> str:
     return source[start:end].decode("utf-8", "replace")
 
 
+def top_level(root: Node) -> list[Node]:
+    """The statements directly under the root; those inside a top-level ERROR node (what a
+    half-typed line can turn the rest of a file into) count as top-level too."""
+    found = []
+    for node in root.named_children:
+        found += top_level(node) if node.type == "ERROR" else [node]
+    return found
+
+
 def top_level_definitions(root: Node, source: bytes) -> dict[str, Definition]:
     """Named definitions directly under the root (first one wins for a repeated name)."""
     found: dict[str, Definition] = {}
-    for node in root.named_children:
-        for name in names_of(node, source):
-            found.setdefault(name, Definition(name, summarize(node, source), node.start_point[0],
-                                              node.end_point[0]))
+    for node in top_level(root):
+        names = names_of(node, source) if "import" not in node.type else []
+        if not names or names == ["__all__"]:
+            continue
+        text = summarize(node, source)
+        parts = None
+        if _unwrap(node).type in _CLASSES:  # a long class's summary is its skeleton
+            head, stubs, tail = skeleton_parts(node, source)
+            if "\n".join([head, *stubs, *([tail] if tail else [])]) == text:
+                parts = (head, tuple(stubs), tail)
+        for name in names:
+            found.setdefault(name, Definition(name, text, node.start_point[0],
+                                              node.end_point[0], parts, stub(node, source)))
     return found
 
 
@@ -141,7 +163,7 @@ def skeleton_parts(node: Node, source: bytes, skip: Node | None = None
     body = _body(node)
     braces = body is not None and _braced(body, source)
     head = signature(node, source, comments=True) + (" {" if braces else "")
-    parts = [_indent_of(m, source) + _stub(m, source) for m in kept]
+    parts = [_indent_of(m, source) + stub(m, source) for m in kept]
     if not parts and not braces:
         parts = [_indent_of(body, source) + "..."] if body is not None else []
     return head, parts, _indent_of(node, source) + "}" if braces else ""
@@ -159,7 +181,7 @@ def _with_body(node: Node, source: bytes, body_lines: list[str]) -> str:
 
 def outline(nodes: list[Node], source: bytes) -> str:
     """Signatures with elided bodies, each at its own indentation."""
-    return "\n".join(_indent_of(node, source) + _stub(node, source) for node in nodes)
+    return "\n".join(_indent_of(node, source) + stub(node, source) for node in nodes)
 
 
 def members(node: Node) -> list[Node]:
@@ -178,7 +200,7 @@ def enclosing_class(node: Node | None) -> Node | None:
     return None
 
 
-def _stub(member: Node, source: bytes) -> str:
+def stub(member: Node, source: bytes) -> str:
     """A member's signature with an elided body: ``{ ... }`` after braces, `` ...`` after a
     Python colon, nothing for keyword-delimited bodies (Ruby, Lua); a docstring shortened
     inside its quotes; an initialiser with the attributes it sets."""
@@ -190,6 +212,8 @@ def _stub(member: Node, source: bytes) -> str:
         return head
     if _braced(body, source):
         return f"{head} {{ ... }}"
+    if head.endswith("=>"):  # an arrow function with an expression body: one statement
+        return elided_statement(member, source)
     if not head.endswith(":"):
         return head
     attributes = _attributes_set(member, body, source)

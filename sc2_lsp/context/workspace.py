@@ -9,8 +9,9 @@ from pathlib import Path
 from cachetools import LRUCache
 from tree_sitter import Tree
 
-from sc2_lsp.context.languages import language_for, parser_for
+from sc2_lsp.context.imports import Import, imports_of
 from sc2_lsp.context.symbols import Definition, top_level_definitions
+from sc2_lsp.languages import language_for, parser_for
 
 MAX_FILE_BYTES = 512 * 1024
 """Larger files are skipped: context comes from ordinary source files."""
@@ -24,13 +25,22 @@ class ParsedFile:
     language: str
     source: bytes
     tree: Tree
+    version: tuple = ()
+    """(mtime, size) when parsed: what tells this file apart from an edited version of it."""
     _definitions: dict[str, Definition] | None = field(default=None, repr=False)
+    _imports: list[Import] | None = field(default=None, repr=False)
 
     @property
     def definitions(self) -> dict[str, Definition]:
         if self._definitions is None:
             self._definitions = top_level_definitions(self.tree.root_node, self.source)
         return self._definitions
+
+    @property
+    def imports(self) -> list[Import]:
+        if self._imports is None:
+            self._imports = imports_of(self.tree.root_node, self.source, self.language)
+        return self._imports
 
 
 class FileCache:
@@ -48,12 +58,12 @@ class FileCache:
         cached = self._files.get(path)
         if cached is not None and cached[0] == key:
             return cached[1]
-        parsed = _parse(path, stat.st_size)
+        parsed = _parse(path, stat.st_size, key)
         self._files[path] = (key, parsed)
         return parsed
 
 
-def _parse(path: Path, size: int) -> ParsedFile | None:
+def _parse(path: Path, size: int, version: tuple) -> ParsedFile | None:
     language = language_for("", str(path))
     parser = parser_for(language) if language and size <= MAX_FILE_BYTES else None
     if parser is None:
@@ -64,8 +74,5 @@ def _parse(path: Path, size: int) -> ParsedFile | None:
         return None
     if b"\x00" in source:
         return None
-    return ParsedFile(path, language, source, parser.parse(source))
+    return ParsedFile(path, language, source, parser.parse(source), version)
 
-
-FILES = FileCache()
-"""Process-wide cache: workspace files are shared by every open document."""

@@ -1,4 +1,4 @@
-"""StarCoder2 architectures for `random:NAME` models (DESIGN.md §4).
+"""StarCoder2 architectures for `random:NAME` models (docs/architecture.md, engine).
 
 Random weights with the exact shapes of the released checkpoints let us measure
 cost at real scale (prefill, decode, memory) on machines that cannot download

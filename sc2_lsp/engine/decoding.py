@@ -29,7 +29,6 @@ class GenerationRequest:
     stop: TextStop = field(default_factory=TextStop)
     forced_text: str = ""  # token healing: the text generation must start with
     temperature: float = 0.0
-    top_p: float = 1.0
     deadline: float | None = None  # time.monotonic() after which decoding stops
     cancel: threading.Event | None = None
     speculate: bool = True
@@ -138,10 +137,6 @@ class Decoder:
         if req.temperature <= 0:
             return int(logits.argmax())
         probs = torch.softmax(logits / req.temperature, dim=-1)
-        if req.top_p < 1.0:
-            sorted_p, order = probs.sort(descending=True)
-            drop = sorted_p.cumsum(0) - sorted_p > req.top_p
-            probs[order[drop]] = 0.0
         return int(torch.multinomial(probs, 1))
 
     @staticmethod

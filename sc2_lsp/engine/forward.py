@@ -23,6 +23,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .quantize import PackedLinear
+
 Projection = Callable[[torch.Tensor], torch.Tensor]
 
 
@@ -75,8 +77,9 @@ class LeanForward:
         self.rope_scale = float(getattr(rotary, "attention_scaling", 1.0))
         self.heads, self.kv_heads = config.num_attention_heads, config.num_key_value_heads
         self.head_dim = getattr(config, "head_dim", None) or config.hidden_size // self.heads
-        self.window = config.sliding_window
+        self.window = config.sliding_window or 1 << 62
         self.device = self.inv_freq.device
+        self.row_by_row = _batch_invariant_linears(model)
         self._cos = self._sin = torch.empty(0, self.head_dim)  # RoPE tables, [positions, d]
 
     def __call__(self, kv: KVBuffers, ids: list[int], keep: int) -> torch.Tensor:
@@ -84,7 +87,7 @@ class LeanForward:
         start, n = kv.length, len(ids)
         x = self.embed(torch.tensor(ids, device=self.device))  # [n, D]
         cos, sin = self._rope(start, n, x.dtype)  # [n, 1, d]
-        mask = self._mask(start, n)  # [n, start + n] or None
+        mask = None if n == 1 or self.row_by_row else self._mask(start, n)  # [n, start + n]
         for i, layer in enumerate(self.layers):
             x += self._attention(layer, layer.norm1(x), kv, i, cos, sin, mask)
             x += layer.proj(layer.act(layer.fc(layer.norm2(x))))
@@ -99,10 +102,27 @@ class LeanForward:
         qk = _rotated(qkv[:, :rotated], cos, sin)  # [n, H + Hkv, d]
         keys, values = kv.append(i, qk[:, heads:].transpose(0, 1),  # [Hkv, start + n, d]
                                  qkv[:, rotated:].transpose(0, 1))
-        out = F.scaled_dot_product_attention(  # [1, H, n, d]
-            qk[:, :heads].transpose(0, 1)[None], keys[None], values[None], attn_mask=mask,
-            scale=layer.scaling, enable_gqa=heads != self.kv_heads)
-        return layer.o(out[0].transpose(0, 1).reshape(n, heads * self.head_dim))
+        q = qk[:, :heads].transpose(0, 1)  # [H, n, d]
+        if mask is None:  # row by row, each exactly as a one-token step computes it
+            rows = [self._one_row(q[:, j:j + 1], keys, values, kv.length + j, layer)
+                    for j in range(n)]
+            out = rows[0] if n == 1 else torch.cat(rows, dim=1)
+        else:
+            out = F.scaled_dot_product_attention(  # [H, n, d]
+                q[None], keys[None], values[None], attn_mask=mask, scale=layer.scaling,
+                enable_gqa=heads != self.kv_heads)[0]
+        return layer.o(out.transpose(0, 1).reshape(n, heads * self.head_dim))
+
+    def _one_row(self, q: torch.Tensor, keys: torch.Tensor, values: torch.Tensor, position: int,
+                 layer: _Layer) -> torch.Tensor:
+        """Attention of the query at ``position`` ([H, 1, d]) over its window of keys: three
+        batched products over the query heads grouped by their key head, cheaper for one
+        row than the fused kernel's setup."""
+        low = max(0, position + 1 - self.window)
+        keys, values = keys[:, low:position + 1], values[:, low:position + 1]  # [Hkv, L, d]
+        grouped = q.reshape(self.kv_heads, -1, self.head_dim)  # [Hkv, H / Hkv, d]
+        scores = torch.bmm(grouped, keys.transpose(1, 2)).mul_(layer.scaling)  # [Hkv, H/Hkv, L]
+        return torch.bmm(scores.softmax(-1), values).view(self.heads, 1, self.head_dim)
 
     def _rope(self, start: int, n: int, dtype: torch.dtype) -> tuple[torch.Tensor, torch.Tensor]:
         """cos and signed sin of positions [start, start + n) ([n, 1, d]), from tables that
@@ -121,11 +141,9 @@ class LeanForward:
         sin[:, :half].neg_()  # rotate_half(x) * sin == swap_halves(x) * signed sin
         return (angles.cos() * self.rope_scale).to(dtype), sin.to(dtype)
 
-    def _mask(self, start: int, n: int) -> torch.Tensor | None:
-        """Causal and sliding-window mask (True = attend); None when nothing is masked."""
-        window = self.window or start + n + 1
-        if n == 1 and start < window:
-            return None
+    def _mask(self, start: int, n: int) -> torch.Tensor:
+        """Causal and sliding-window mask (True = attend)."""
+        window = self.window
         q = torch.arange(start, start + n, device=self.device)[:, None]  # [n, 1]
         k = torch.arange(start + n, device=self.device)[None, :]  # [1, start + n]
         return (k <= q) & (k > q - window)  # [n, start + n]
@@ -140,6 +158,16 @@ class _Layer:
         self.qkv, self.o, self.scaling = _qkv_projection(attn), _projection(attn.o_proj), \
             attn.scaling
         self.fc, self.act, self.proj = _projection(mlp.c_fc), mlp.act, _projection(mlp.c_proj)
+
+
+def _batch_invariant_linears(model) -> bool:
+    """Whether every row of a projection is computed alike however many rows run with it:
+    so with the torch-native packed kernels on fp32 activations (see quantize.py), whose
+    bf16 rounding of each input would turn attention's tiny batch-size-dependent
+    differences into different tokens. Such models run attention one query row at a time,
+    so a prefill computes each position exactly as a decode step does."""
+    packed = any(isinstance(m, PackedLinear) for m in model.modules())
+    return packed and model.model.embed_tokens.weight.dtype == torch.float32
 
 
 def _projection(module: nn.Module) -> Projection:

@@ -152,12 +152,11 @@ def _pack(model, quant: str, notes: list[str], report: Progress) -> str:
     return kind
 
 
-def _resolve_dtype(requested: str, device: str, n_params: int, quant: str) -> torch.dtype:
+def _resolve_dtype(requested: str, device: str, n_params: int) -> torch.dtype:
     """`auto`: bf16 where it pays (large models, bf16-capable hardware), else fp32.
 
     Small models (the embedded one) run faster in fp32 on CPU: their cost is
-    Python overhead, not memory bandwidth. The torch-native quantized kernels take
-    bf16 activations (their fp32 paths are many times slower), so those get bf16.
+    Python overhead, not memory bandwidth.
     """
     if requested != "auto":
         if requested not in DTYPES:
@@ -167,8 +166,6 @@ def _resolve_dtype(requested: str, device: str, n_params: int, quant: str) -> to
         return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
     if device == "mps":
         return torch.float16
-    if quant in PACKED_QUANTS:
-        return torch.bfloat16
     return torch.bfloat16 if n_params > 300_000_000 and _cpu_has_bf16() else torch.float32
 
 
@@ -197,7 +194,7 @@ def _quantization_config(quant: str, dtype: torch.dtype):
                               bnb_4bit_compute_dtype=compute)
 
 
-def _load_tokenizer(source: str, local_only: bool):
+def load_tokenizer(source: str, local_only: bool):
     from transformers import AutoTokenizer
 
     try:
@@ -222,7 +219,7 @@ def _load_pretrained(source: str, name: str, spec: ModelSpec, device: str, quant
     if getattr(config, "model_type", None) != "starcoder2":
         raise ModelLoadError(f"'{source}' is a {config.model_type} model, not StarCoder2")
     quant = _auto_quant(quant, device, _estimate_params(config))
-    dtype = _resolve_dtype(spec.dtype, device, _estimate_params(config), quant)
+    dtype = _resolve_dtype(spec.dtype, device, _estimate_params(config))
     report(20, "reading weights")
     kwargs = dict(dtype=dtype, use_safetensors=True, trust_remote_code=False,
                   local_files_only=local_only)
@@ -237,7 +234,7 @@ def _load_pretrained(source: str, name: str, spec: ModelSpec, device: str, quant
         model.to(device)
         quant = _pack(model, quant, notes, report)
     report(85, "loading tokenizer")
-    tokenizer = _load_tokenizer(tokenizer_source or source, local_only)
+    tokenizer = load_tokenizer(tokenizer_source or source, local_only)
     return LoadedModel(model, tokenizer, name, device, dtype, quant, notes)
 
 
@@ -279,10 +276,10 @@ def _load_random(name: str, spec: ModelSpec, device: str, quant: str, notes: lis
     from transformers import Starcoder2ForCausalLM
 
     tokenizer_source = str(embedded_model_path())
-    tokenizer = _load_tokenizer(tokenizer_source, True)
+    tokenizer = load_tokenizer(tokenizer_source, True)
     config = random_config(name.removeprefix("random:"), vocab_size=len(tokenizer))
     quant = _auto_quant(quant, device, _estimate_params(config))
-    dtype = _resolve_dtype(spec.dtype, device, _estimate_params(config), quant)
+    dtype = _resolve_dtype(spec.dtype, device, _estimate_params(config))
     report(15, "initialising random weights")
     torch.manual_seed(0)
     model = Starcoder2ForCausalLM._from_config(config, dtype=dtype)  # no fp32 copy first

@@ -15,25 +15,34 @@ value) and the lean forward runs them as one kernel call.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 INT4, INT8 = "int4", "int8-torch"
 PACKED_QUANTS = (INT4, INT8)
 GROUP_SIZES = (128, 64, 32)  # int4 groups along the input dimension; the largest that fits
-INT4_ROWS = 16  # the CPU int4 packing works on blocks of 16 output rows
+INT4_ROWS = 64  # the CPU int4 packing works on blocks of 64 output rows (AVX512; 32 on AVX2)
 INT8_COLUMNS = 16  # the int8 kernel reads inputs 16 at a time (others read out of bounds)
+KERNEL_ROWS = 16  # inputs with more rows run on the unpacked weight (see PackedLinear)
 
 Report = Callable[[int, str], None]
 
 
 class PackedLinear(nn.Module):
-    """``x @ W.T + b`` with W packed for a torch kernel; inputs run in ``compute_dtype``.
+    """``x @ W.T + b`` with W packed for a torch kernel.
 
-    The kernels' fast paths take bf16 (or fp16) inputs (fp32 inputs are 20-60x slower on
-    CPU), so other inputs are cast there and back."""
+    The kernels are matrix-vector products at heart: they unpack the weight again for
+    every block of 4 input rows, so a 512-token prefill chunk runs 9x slower than bf16
+    (measured here). A bf16 model's inputs with more than ``KERNEL_ROWS`` rows therefore
+    run one ordinary matrix product on the weight unpacked for the call. fp32 models (the
+    small ones, where this costs little) use the kernel for every input: it computes each
+    row alike however many rows come with it, so a position's values do not depend on how
+    many tokens ran together, and cached and uncached decoding agree. The kernels' fast
+    paths take bf16 inputs (fp32 ones are 20-60x slower), so other inputs are rounded."""
 
     def __init__(self, kind: str, packed: torch.Tensor, scales: torch.Tensor,
                  bias: torch.Tensor | None, in_features: int, group_size: int = 0) -> None:
@@ -43,20 +52,32 @@ class PackedLinear(nn.Module):
         self.compute_dtype = scales.dtype
         self.register_buffer("packed", packed)
         self.register_buffer("scales", scales)
-        self.register_buffer("bias", None if bias is None else bias.to(scales.dtype))
+        self.register_buffer("bias", bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        h = x.reshape(-1, self.in_features).to(self.compute_dtype)
-        if self.kind == INT8:
-            y = torch.ops.aten._weight_int8pack_mm(h, self.packed, self.scales)
-        elif h.is_cuda:
-            y = torch.ops.aten._weight_int4pack_mm(h, self.packed, self.group_size, self.scales)
+        h = x.reshape(-1, self.in_features)
+        if h.shape[0] > KERNEL_ROWS and h.dtype == self.compute_dtype and (
+                self.kind == INT8 or int4_unpackable(h.device)):
+            y = self._unpacked_mm(h)
         else:
-            y = torch.ops.aten._weight_int4pack_mm_for_cpu(h, self.packed, self.group_size,
-                                                           self.scales)
+            y = self._kernel(h.to(self.compute_dtype)).to(x.dtype)
         if self.bias is not None:
             y += self.bias
-        return y.to(x.dtype).reshape(*x.shape[:-1], self.out_features)
+        return y.reshape(*x.shape[:-1], self.out_features)
+
+    def _kernel(self, h: torch.Tensor) -> torch.Tensor:
+        if self.kind == INT8:
+            return torch.ops.aten._weight_int8pack_mm(h, self.packed, self.scales)
+        if h.is_cuda:
+            return torch.ops.aten._weight_int4pack_mm(h, self.packed, self.group_size,
+                                                      self.scales)
+        return torch.ops.aten._weight_int4pack_mm_for_cpu(h, self.packed, self.group_size,
+                                                          self.scales)
+
+    def _unpacked_mm(self, h: torch.Tensor) -> torch.Tensor:
+        if self.kind == INT8:  # per-row scales commute with the product
+            return F.linear(h, self.packed.to(h.dtype)) * self.scales
+        return F.linear(h, int4_unpacked(self.packed, self.scales, self.group_size, h.dtype))
 
 
 class RowSlice(nn.Module):
@@ -99,6 +120,43 @@ def _int4_packed(weight: torch.Tensor, group_size: int, dtype: torch.dtype
     return torch.ops.aten._convert_weight_to_int4pack_for_cpu(q, 1), scales
 
 
+def int4_unpacked(packed: torch.Tensor, scales: torch.Tensor, group_size: int,
+                  dtype: torch.dtype) -> torch.Tensor:
+    """The weight ([out, in]) of a CPU int4 packing, ``(q - 8) * scale + zero``.
+
+    The packing (ATen's int4mm_kernel.cpp) stores blocks of B output rows (64 with AVX512,
+    32 with AVX2) as [in, B / 2] bytes, byte c holding row c (low nibble) and row
+    B / 2 + c (high nibble)."""
+    n, k = packed.shape[0], packed.shape[1] * 2
+    block = _int4_block()
+    pairs = packed.view(n // block, k, block // 2).transpose(1, 2)  # [blocks, B / 2, in]
+    w = torch.empty(n // block, 2, block // 2, k, dtype=dtype, device=packed.device)
+    w[:, 0] = pairs & 15
+    w[:, 1] = pairs >> 4
+    scale = scales[..., 0].t().to(dtype)[..., None]  # [out, in / group, 1]
+    zero = scales[..., 1].t().to(dtype)[..., None] - 8 * scale
+    groups = w.view(n, k // group_size, group_size)
+    return groups.mul_(scale).add_(zero).view(n, k)
+
+
+def _int4_block() -> int:
+    return 64 if torch.backends.cpu.get_cpu_capability().startswith("AVX512") else 32
+
+
+@functools.cache
+def _int4_layout_known() -> bool:
+    """Whether `int4_unpacked` reads this CPU's packing: checked once on a probe."""
+    q = torch.randint(0, 16, (128, 64), dtype=torch.int32)
+    packed = torch.ops.aten._convert_weight_to_int4pack_for_cpu(q, 1)
+    ones = torch.ones(2, 128, 2, dtype=torch.float32)
+    ones[..., 1] = 8.0  # scale 1, zero 8: the unpacked weight is q itself
+    return bool((int4_unpacked(packed, ones, 32, torch.float32) == q).all())
+
+
+def int4_unpackable(device: torch.device) -> bool:
+    return device.type == "cpu" and _int4_layout_known()
+
+
 def _inner_k_tiles(k: int) -> int:
     return next(t for t in (8, 4, 2) if k % (16 * t) == 0)
 
@@ -115,10 +173,21 @@ def target_linears(model) -> list[tuple[nn.Module, str, nn.Linear]]:
 
 def int4_group_size(model) -> int | None:
     """The largest int4 group size every layer fits, None if some layer fits none."""
-    shapes = [(lin.in_features, lin.out_features) for _, _, lin in target_linears(model)]
+    shapes = _packed_shapes(model)
     if any(out % INT4_ROWS for _, out in shapes):
         return None
     return next((g for g in GROUP_SIZES if all(k % g == 0 for k, _ in shapes)), None)
+
+
+def _packed_shapes(model) -> list[tuple[int, int]]:
+    """(in, out) of the int4 matrices: q, k and v fused, the rest as they are."""
+    shapes = []
+    for layer in model.model.layers:
+        attn, mlp = layer.self_attn, layer.mlp
+        fused = sum(p.out_features for p in (attn.q_proj, attn.k_proj, attn.v_proj))
+        shapes += [(attn.q_proj.in_features, fused)] + [
+            (p.in_features, p.out_features) for p in (attn.o_proj, mlp.c_fc, mlp.c_proj)]
+    return shapes
 
 
 def fits_int8(model) -> bool:
@@ -128,8 +197,7 @@ def fits_int8(model) -> bool:
 def fallback(model, kind: str) -> tuple[str, str | None]:
     """The packed quantization this model can take when `kind` was asked: (kind, note)."""
     if kind == INT4 and int4_group_size(model) is None:
-        sizes = sorted({(lin.in_features, lin.out_features)
-                        for _, _, lin in target_linears(model)})
+        sizes = sorted(set(_packed_shapes(model)))
         other = INT8 if fits_int8(model) else "none"
         return other, (f"int4 needs layer inputs a multiple of {GROUP_SIZES[-1]} and outputs a "
                        f"multiple of {INT4_ROWS} (this model's (in, out): {sizes}); "

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..text import indent_width
+
 STOP_TOKENS = ("<|endoftext|>", "<file_sep>", "<fim_prefix>", "<fim_middle>", "<fim_suffix>",
                "<fim_pad>", "<repo_name>")
 
@@ -18,14 +20,11 @@ def stop_token_ids(tokenizer) -> frozenset[int]:
     return frozenset(vocab[t] for t in STOP_TOKENS if t in vocab)
 
 
-def indentation(line: str) -> int:
-    return len(line) - len(line.lstrip(" \t"))
-
-
 @dataclass(frozen=True)
 class TextStop:
     """Single-line: stop at the first newline. Multi-line: stop at a line indented
-    less than `indent_floor` (the end of the block the cursor is in)."""
+    less than `indent_floor` (the end of the block the cursor is in), measured as
+    post-processing's scope cut measures it (``text.indent_width``)."""
 
     mode: str = "multi-line"
     indent_floor: int | None = None
@@ -40,7 +39,7 @@ class TextStop:
         lines = text.split("\n")
         start = len(lines[0]) + 1
         for line in lines[1:-1] + ([lines[-1]] if lines[-1].strip() else []):
-            if line.strip() and indentation(line) < self.indent_floor:
+            if line.strip() and indent_width(line) < self.indent_floor:
                 return text[: start - 1]
             start += len(line) + 1
         return None

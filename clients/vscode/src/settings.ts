@@ -3,7 +3,8 @@
  * need. No `vscode` import: this is unit-tested under plain Node.
  */
 
-/** Settings the server reads (DESIGN.md §3, LSP surface), in the order sent. */
+/** Settings the server reads, in the order sent: generated from sc2_lsp/config.py by
+ * scripts/gen_settings.py (a test fails when this list drifts). */
 export const SERVER_KEYS = [
   'model',
   'quant',
@@ -11,6 +12,10 @@ export const SERVER_KEYS = [
   'device',
   'allowDownload',
   'threads',
+  'engine',
+  'endpoint',
+  'tokenizer',
+  'endpointTimeoutMs',
   'contextTokens',
   'suffixFraction',
   'middleLines',
@@ -54,11 +59,17 @@ export function toInitializationOptions(section: Readonly<Record<string, unknown
   return options;
 }
 
-/** The `workspace/didChangeConfiguration` payload the server expects. */
+/**
+ * The `workspace/didChangeConfiguration` payload the server expects: every server
+ * key, `null` where unset. The server lays it over initializationOptions, so a key
+ * the user clears must be named: its `null` returns it to the server's own value.
+ */
 export function didChangeConfigurationParams(section: Readonly<Record<string, unknown>>): {
-  settings: { sc2: ServerSettings };
+  settings: { sc2: Record<ServerKey, string | number | boolean | null> };
 } {
-  return { settings: { sc2: toInitializationOptions(section) } };
+  const set = toInitializationOptions(section);
+  const sc2 = Object.fromEntries(SERVER_KEYS.map((key) => [key, set[key] ?? null]));
+  return { settings: { sc2: sc2 as Record<ServerKey, string | number | boolean | null> } };
 }
 
 export interface ServerExecutable {

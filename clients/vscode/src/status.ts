@@ -15,7 +15,7 @@ export interface Counters {
   accepted?: number;
 }
 
-/** The `sc2/status` response (DESIGN.md §3); every field optional since older servers may omit some. */
+/** The `sc2/status` response (docs/architecture.md, LSP surface); every field optional since older servers may omit some. */
 export interface StatusResponse {
   state?: 'loading' | 'ready' | 'error';
   model?: string;

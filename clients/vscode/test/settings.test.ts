@@ -46,10 +46,14 @@ test('all-default settings send an empty object, so the server defaults apply', 
   assert.deepEqual(toInitializationOptions({ ...defaults, enable: true }), {});
 });
 
-test('didChangeConfiguration wraps the same object under settings.sc2', () => {
-  assert.deepEqual(didChangeConfigurationParams({ model: 'random:tiny', enable: false }), {
-    settings: { sc2: { model: 'random:tiny' } },
-  });
+test('didChangeConfiguration names every server key under settings.sc2, null where unset', () => {
+  const { sc2 } = didChangeConfigurationParams({ model: 'random:tiny', maxNewTokens: 8, quant: '', enable: false }).settings;
+  assert.deepEqual(Object.keys(sc2), [...SERVER_KEYS]);
+  assert.deepEqual(
+    Object.fromEntries(Object.entries(sc2).filter(([, value]) => value !== null)),
+    { model: 'random:tiny', maxNewTokens: 8 },
+  );
+  assert.equal(sc2.quant, null);
 });
 
 test('package.json contributes every server key with a null default', () => {
