@@ -96,8 +96,10 @@ def _configure(args: argparse.Namespace) -> None:
 
 
 def serve(args: argparse.Namespace) -> int:
+    from .memory import tune_allocator
     from .server import create_server, leave
 
+    tune_allocator()  # a server runs for days: keep the C heap from creeping
     server = create_server(settings_from_args(args))
     if getattr(args, "tcp", None):
         host, _, port = args.tcp.rpartition(":")

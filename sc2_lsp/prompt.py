@@ -177,6 +177,7 @@ class PromptBuilder:
         self._prefix_encoder = _IncrementalEncoder(self.encode)
         self._middle_encoder = _IncrementalEncoder(self.encode)
         self._snippet_ids: LRUCache = LRUCache(maxsize=256)
+        self._part_ids: LRUCache = LRUCache(maxsize=4096)
         self._trims: LRUCache = LRUCache(maxsize=64)
         """The trimmed version last used of a snippet: the cut stays put while it fits, even
         when the snippet's preferred lines change (another name used), for the KV cache."""
@@ -320,8 +321,9 @@ class PromptBuilder:
         return [picked[index] for index in sorted(picked)]
 
     def _fit(self, snippet: Snippet, room: int) -> tuple[Snippet, list[int]] | None:
-        """The snippet whole if it fits ``room`` tokens, else its longest trimmed version
-        that does (found by bisection), else None."""
+        """The snippet whole if it fits ``room`` tokens, else trimmed part by part: its head
+        and tail, and each part in order that still fits (a long one skipped, not the rest
+        with it); None when not even one part does."""
         ids = self._ids(snippet)
         if len(ids) <= room:
             return snippet, ids
@@ -330,18 +332,27 @@ class PromptBuilder:
         kept = self._trims.get(snippet)
         if kept is not None and len(self._ids(kept)) <= room:
             return kept, self._ids(kept)  # the same cut as last time while it fits
-        best, lo, hi = None, 1, len(snippet.parts[1]) - 1  # the head and 1+ lines
-        while lo <= hi:
-            keep = (lo + hi) // 2
+        parts = snippet.parts[1]
+        used = len(self.encode(_snippet_text(snippet.trimmed([]))))
+        keep = []
+        for index, part in enumerate(parts):
+            cost = len(self._line_ids(part)) + 1  # the part and its newline
+            if used + cost <= room:
+                keep.append(index)
+                used += cost
+        while keep:  # BPE across the joins may differ by a token or two
             trimmed = snippet.trimmed(keep)
-            trimmed_ids = self._ids(trimmed)
-            if len(trimmed_ids) <= room:
-                best, lo = (trimmed, trimmed_ids), keep + 1
-            else:
-                hi = keep - 1
-        if best is not None:
-            self._trims[snippet] = best[0]
-        return best
+            if len(self._ids(trimmed)) <= room:
+                self._trims[snippet] = trimmed
+                return trimmed, self._ids(trimmed)
+            keep.pop()
+        return None
+
+    def _line_ids(self, text: str) -> list[int]:
+        ids = self._part_ids.get(text)
+        if ids is None:
+            ids = self._part_ids[text] = self.encode(text)
+        return ids
 
     def _ids(self, snippet: Snippet) -> list[int]:
         ids = self._snippet_ids.get(snippet)

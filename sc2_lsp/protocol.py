@@ -106,22 +106,29 @@ class Sc2Protocol(LanguageServerProtocol):
             raise
 
     # ------------------------------------------------------------ text document sync
+    # Plain functions, not generators like pygls's: pygls files every generator handler's
+    # future under a fresh id that no notification ever removes, a leak per keystroke.
     @lsp_method(types.TEXT_DOCUMENT_DID_OPEN)
-    def lsp_text_document__did_open(self, params: types.DidOpenTextDocumentParams):
-        yield from self._to_handler(types.TEXT_DOCUMENT_DID_OPEN, params)
+    def lsp_text_document__did_open(self, params: types.DidOpenTextDocumentParams) -> None:
+        self._to_handler(types.TEXT_DOCUMENT_DID_OPEN, params)
 
     @lsp_method(types.TEXT_DOCUMENT_DID_CHANGE)
-    def lsp_text_document__did_change(self, params: types.DidChangeTextDocumentParams):
-        yield from self._to_handler(types.TEXT_DOCUMENT_DID_CHANGE, params)
+    def lsp_text_document__did_change(self, params: types.DidChangeTextDocumentParams) -> None:
+        self._to_handler(types.TEXT_DOCUMENT_DID_CHANGE, params)
 
     @lsp_method(types.TEXT_DOCUMENT_DID_CLOSE)
-    def lsp_text_document__did_close(self, params: types.DidCloseTextDocumentParams):
-        yield from self._to_handler(types.TEXT_DOCUMENT_DID_CLOSE, params)
+    def lsp_text_document__did_close(self, params: types.DidCloseTextDocumentParams) -> None:
+        self._to_handler(types.TEXT_DOCUMENT_DID_CLOSE, params)
 
-    def _to_handler(self, method: str, params):
+    def _to_handler(self, method: str, params) -> None:
         """The server's own handler, with the params as they came (no workspace copy)."""
         if (handler := self.fm.features.get(method)) is not None:
-            yield handler, (params,), None
+            handler(params)
+
+    @property
+    def pending_futures(self) -> int:
+        """Requests in flight (what a leak of finished ones would make grow)."""
+        return len(self._request_futures)
 
 
 async def read_messages(read: Callable[[], Awaitable[bytes]], protocol: Sc2Protocol,

@@ -312,7 +312,7 @@ def register_custom(server: Sc2Server) -> None:
             if doc is None:
                 return None
             return {"text": doc.text, "length": len(doc.text), "version": doc.version,
-                    "lineCount": doc.line_count}
+                    "lineCount": doc.line_count, "pendingRequests": ls.protocol.pending_futures}
 
     @server.feature("sc2/didShowCompletion")
     def did_show(ls: Sc2Server, params) -> None:

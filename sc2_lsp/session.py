@@ -14,6 +14,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from . import memory
 from .completion import Completion, CompletionPipeline, Job
 from .config import ModelSpec, Settings, camel
 from .documents import DocumentStore
@@ -138,6 +139,7 @@ class Session:
     def finished(self, completion: Completion) -> None:
         self.counters.record(completion)
         self.last_stats = completion.stats
+        memory.trim(self.counters.requests)
 
     # ----------------------------------------------------------------- status
     def status(self) -> dict:

@@ -16,8 +16,8 @@ from pathlib import Path
 class Snippet:
     """Code shown to the model under ``path`` (relative to the workspace).
 
-    ``parts`` (a head, lines that may be dropped one by one, a tail) make the snippet
-    trimmable to a budget; ``priority`` ranks it (lower first) for the budget; ``origin`` is
+    ``parts`` (a head, parts such as members' stubs that may be dropped one by one, a
+    tail) make the snippet trimmable to a budget; ``priority`` ranks it (lower first) for the budget; ``origin`` is
     the identity of what it was read from: its path and that file's version.
     """
 
@@ -28,10 +28,11 @@ class Snippet:
     priority: int = field(default=0, compare=False, repr=False)
     origin: tuple = field(default=(), compare=False, repr=False)
 
-    def trimmed(self, keep: int) -> Snippet:
-        """The head, the first ``keep`` droppable lines and the tail."""
-        head, lines, tail = self.parts
-        text = "\n".join([*([head] if head else []), *lines[:keep], *([tail] if tail else [])])
+    def trimmed(self, keep: list[int]) -> Snippet:
+        """The head, the droppable parts numbered ``keep`` (in order) and the tail."""
+        head, parts, tail = self.parts
+        text = "\n".join([*([head] if head else []), *(parts[i] for i in sorted(keep)),
+                          *([tail] if tail else [])])
         return Snippet(self.path, text, None, self.priority, self.origin)
 
 

@@ -9,9 +9,10 @@ from transformers import AutoTokenizer
 
 from sc2_lsp.cache import CompletionCache
 from sc2_lsp.completion import context_identity
-from sc2_lsp.context.retrieval import ContextRetriever, Snippet
+from sc2_lsp.context.retrieval import ContextRetriever
 from sc2_lsp.documents import DocumentStore
 from sc2_lsp.prompt import PromptBuilder
+from sc2_lsp.snippet import Snippet
 from tests.test_context_symbols import parse_errors
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 from transformers import AutoTokenizer
 
-from sc2_lsp.context.retrieval import ContextRetriever, Snippet
+from sc2_lsp.context.retrieval import ContextRetriever
 from sc2_lsp.context.workspace import FileCache
 from sc2_lsp.documents import DocumentStore
 from sc2_lsp.prompt import PromptBuilder
+from sc2_lsp.snippet import Snippet
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests/fixtures"

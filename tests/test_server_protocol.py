@@ -205,3 +205,17 @@ def test_an_initialize_with_bad_params_can_be_sent_again(fresh):
     bad = fresh.request("bad", "initialize", params={"capabilities": 7})
     assert bad["error"]["code"] == -32602
     assert "capabilities" in fresh.initialize()["result"]
+
+
+def test_keystrokes_leave_nothing_behind(wire):
+    """pygls filed a future per sync notification that nothing removed: a leak a keystroke."""
+    uri = "file:///t/keys.py"
+    wire.send({"method": "textDocument/didOpen", "params": {"textDocument": {
+        "uri": uri, "languageId": "python", "version": 1, "text": ""}}})
+    for i in range(300):
+        wire.send({"method": "textDocument/didChange", "params": {
+            "textDocument": {"uri": uri, "version": i + 2}, "contentChanges": [
+                {"range": {"start": {"line": 0, "character": i},
+                           "end": {"line": 0, "character": i}}, "text": "x"}]}})
+    document = wire.document(uri)
+    assert (document["length"], document["pendingRequests"]) == (300, 0)
