@@ -17,8 +17,9 @@ class Snippet:
     """Code shown to the model under ``path`` (relative to the workspace).
 
     ``parts`` (a head, parts such as members' stubs that may be dropped one by one, a
-    tail) make the snippet trimmable to a budget; ``priority`` ranks it (lower first) for the budget; ``origin`` is
-    the identity of what it was read from: its path and that file's version.
+    tail) make the snippet trimmable to a budget; ``priority`` ranks it (lower first) for
+    the budget; ``origin`` is the identity of what it was read from: its path and that
+    file's version.
     """
 
     path: str

@@ -9,7 +9,7 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parents[1] / "sc2_lsp"
 LAYERS = [
     {"sc2_lsp", "__version__",  # the package's __init__: its version only
-     "text", "snippet", "languages", "config", "jsonrpc", "cache"},  # leaves
+     "text", "snippet", "languages", "config", "jsonrpc", "cache", "memory"},  # leaves
     {"documents", "flags", "protocol", "engine"},
     {"context", "prompt", "postprocess"},
     {"completion"},

@@ -108,6 +108,14 @@ def _engine(spec) -> LocalEngine:
 # (cache, typing-through, counters) are tested independently of model quality.
 RAW_MODEL = {"model": "random:tiny", "postprocess": False}
 RAW_SETTINGS = {"model": "random:tiny", "postprocess": False}  # the same, as Settings fields
+# The `$/progress` of loading random:tiny, exactly: Begin, a Report per stage, End.
+TINY_LOAD_PROGRESS = [
+    types.WorkDoneProgressBegin(title="sc2-lsp: loading model", percentage=0, cancellable=False),
+    types.WorkDoneProgressReport(message="loading random:tiny", percentage=5),
+    types.WorkDoneProgressReport(message="initialising random weights", percentage=15),
+    types.WorkDoneProgressReport(message="random:tiny ready on cpu", percentage=100),
+    types.WorkDoneProgressEnd(message="random:tiny ready"),
+]
 
 
 @pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER), params=CLIENTS,
@@ -127,14 +135,7 @@ async def test_capabilities_progress_and_ready_state(client: LanguageClient):
     assert state["state"] == "ready" and state["model"] == "random:tiny"
     assert state["settings"]["postprocess"] is False  # flat initializationOptions apply
     (reports,) = client.progress_reports.values()  # one token: the model's load
-    assert reports == [
-        types.WorkDoneProgressBegin(title="sc2-lsp: loading model", percentage=0,
-                                    cancellable=False),
-        types.WorkDoneProgressReport(message="loading random:tiny", percentage=5),
-        types.WorkDoneProgressReport(message="initialising random weights", percentage=15),
-        types.WorkDoneProgressReport(message="random:tiny ready on cpu", percentage=100),
-        types.WorkDoneProgressEnd(message="random:tiny ready"),
-    ]
+    assert reports == TINY_LOAD_PROGRESS
     assert any("random:tiny ready" in m.message for m in client.log_messages)
 
 
@@ -333,13 +334,7 @@ async def test_settings_stay_put_across_layers_and_pushes(cli_client: LanguageCl
     assert (await status(cli_client))["state"] == "loading"  # during the first load
     assert (await wait_ready(cli_client))["state"] == "ready"
     (reports,) = cli_client.progress_reports.values()  # one load, one progress
-    assert reports == [
-        types.WorkDoneProgressBegin(title="sc2-lsp: loading model", percentage=0,
-                                    cancellable=False),
-        types.WorkDoneProgressReport(message="loading random:tiny", percentage=5),
-        types.WorkDoneProgressReport(message="initialising random weights", percentage=15),
-        types.WorkDoneProgressReport(message="random:tiny ready on cpu", percentage=100),
-        types.WorkDoneProgressEnd(message="random:tiny ready")]
+    assert reports == TINY_LOAD_PROGRESS
 
     async def effective() -> tuple:
         state = await status(cli_client)
