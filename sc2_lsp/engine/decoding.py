@@ -33,6 +33,15 @@ class GenerationRequest:
     cancel: threading.Event | None = None
     speculate: bool = True
 
+    def interrupted(self) -> str:
+        """Why generation must stop now ("cancelled" or "deadline"), or "" to go on:
+        checked between forward passes locally and between streamed chunks remotely."""
+        if self.cancel is not None and self.cancel.is_set():
+            return "cancelled"
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            return "deadline"
+        return ""
+
 
 @dataclass
 class Generation:
@@ -60,11 +69,11 @@ class Decoder:
         out = _Transcript(self.texts.texts, self.tokenizer.decode)
         lookup = DraftLookup(prompt) if req.speculate and req.temperature <= 0 else None
         forced, accepted = req.forced_text, 0
-        reason = "" if logits is not None else self._interrupted(req) or "deadline"
+        reason = "" if logits is not None else req.interrupted() or "deadline"
         while not reason:
             token = self._pick(logits, forced, req)
             forced = self.texts.consume(forced, token) if forced else ""
-            reason = self._extend(out, [token], req) or self._interrupted(req)
+            reason = self._extend(out, [token], req) or req.interrupted()
             if reason:
                 break
             drafts = self._drafts(lookup, out.ids, forced, req)
@@ -121,7 +130,7 @@ class Decoder:
         """Run the new prompt tokens in chunks; the last position's logits, or None if stopped."""
         logits = None
         for start in range(0, len(new), PREFILL_CHUNK):
-            if self._interrupted(req):
+            if req.interrupted():
                 return None
             logits = self._forward(entry, new[start:start + PREFILL_CHUNK], keep=1)[-1]
         return logits
@@ -138,14 +147,6 @@ class Decoder:
             return int(logits.argmax())
         probs = torch.softmax(logits / req.temperature, dim=-1)
         return int(torch.multinomial(probs, 1))
-
-    @staticmethod
-    def _interrupted(req: GenerationRequest) -> str:
-        if req.cancel is not None and req.cancel.is_set():
-            return "cancelled"
-        if req.deadline is not None and time.monotonic() > req.deadline:
-            return "deadline"
-        return ""
 
 
 class _Transcript:

@@ -205,10 +205,10 @@ class _Run:
             if event is END:
                 self.reason = self.reason or "eos"
             elif event is WAITING:
-                self.reason = _interrupted(self.req)
+                self.reason = self.req.interrupted()
             else:
                 self._take(event)
-                self.reason = self.reason or self._stopped() or _interrupted(self.req)
+                self.reason = self.reason or self._stopped() or self.req.interrupted()
 
     def _take(self, event: dict) -> None:
         if isinstance(event.get("usage"), dict):
@@ -271,14 +271,6 @@ def _failed(reason: str, req: GenerationRequest, t0: float) -> Generation:
     stats = {**empty_stats(), "prompt_tokens": len(req.prompt_ids),
              "total_ms": _ms(time.perf_counter() - t0)}
     return Generation("", [], reason, stats)
-
-
-def _interrupted(req: GenerationRequest) -> str:
-    if req.cancel is not None and req.cancel.is_set():
-        return "cancelled"
-    if req.deadline is not None and time.monotonic() > req.deadline:
-        return "deadline"
-    return ""
 
 
 def _hints(source: str) -> PromptHints:
