@@ -43,7 +43,7 @@ test-vscode: setup vscode-deps
 	bash clients/vscode/scripts/e2e.sh
 
 lint: setup
-	$(VENV)/bin/ruff check sc2_lsp tests model
+	$(VENV)/bin/ruff check sc2_lsp tests model scripts
 
 clean:
 	rm -rf $(VENV) bench-out tests/artifacts clients/vscode/node_modules clients/vscode/dist

@@ -37,13 +37,17 @@ def smooth(values: list[float], weight: float = 0.6) -> list[float]:
 def plot(rows: list[dict], out: Path) -> None:
     tokens = [int(r["tokens"]) / 1e6 for r in rows]
     fig, ax = plt.subplots(figsize=(7, 4.2), dpi=110)
-    ax.plot(tokens, [float(r["loss"]) for r in rows], color="#bbbbbb", lw=0.6, label="train (per batch)")
-    ax.plot(tokens, smooth([float(r["loss"]) for r in rows]), color="#1f77b4", label="train (smoothed)")
+    ax.plot(tokens, [float(r["loss"]) for r in rows], color="#bbbbbb", lw=0.6,
+            label="train (per batch)")
+    ax.plot(tokens, smooth([float(r["loss"]) for r in rows]), color="#1f77b4",
+            label="train (smoothed)")
     val = [r for r in rows if r.get("val_fim")]
     if val:
         vt = [int(r["tokens"]) / 1e6 for r in val]
-        ax.plot(vt, [float(r["val_fim"]) for r in val], "o-", color="#2ca02c", label="holdout line middle, FIM with suffix")
-        ax.plot(vt, [float(r["val_prefix_only"]) for r in val], "s--", color="#d62728", label="holdout line middle, prefix only")
+        ax.plot(vt, [float(r["val_fim"]) for r in val], "o-", color="#2ca02c",
+                label="holdout line middle, FIM with suffix")
+        ax.plot(vt, [float(r["val_prefix_only"]) for r in val], "s--", color="#d62728",
+                label="holdout line middle, prefix only")
     ax.set_xlabel("tokens seen (millions)")
     ax.set_ylabel("cross-entropy (nats/token)")
     ax.set_title("sc2-mini training on CPython stdlib")

@@ -32,11 +32,13 @@ def tasks(count: int, seed: int) -> list[tuple[str, str, str]]:
 
 def complete(model, tok, prefix: str, suffix: str | None, budget: int) -> str:
     """Greedy first line of the completion; ``suffix=None`` means prefix-only."""
-    suffix_ids = tok.encode(suffix[:2000], add_special_tokens=False)[: budget // 4] if suffix is not None else []
+    suffix_ids = (tok.encode(suffix[:2000], add_special_tokens=False)[: budget // 4]
+                  if suffix is not None else [])
     prefix_ids = tok.encode(prefix[-8000:], add_special_tokens=False)[-(budget - len(suffix_ids)):]
     ids = [FIM_PREFIX, *prefix_ids, FIM_SUFFIX, *suffix_ids, FIM_MIDDLE]
-    out = model.generate(torch.tensor([ids]), max_new_tokens=40, do_sample=False, eos_token_id=STOP_IDS,
-                         pad_token_id=EOT, stop_strings=["\n"], tokenizer=tok)
+    out = model.generate(torch.tensor([ids]), max_new_tokens=40, do_sample=False,
+                         eos_token_id=STOP_IDS, pad_token_id=EOT, stop_strings=["\n"],
+                         tokenizer=tok)
     new = [t for t in out[0, len(ids):].tolist() if t not in STOP_IDS]
     return tok.decode(new).split("\n", 1)[0]
 
@@ -46,7 +48,8 @@ def main() -> None:
     p.add_argument("--model", default=str(HERE / "sc2-mini"))
     p.add_argument("--tasks", type=int, default=100)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--budget", type=int, default=440, help="prompt tokens (the model trained on 512)")
+    p.add_argument("--budget", type=int, default=440,
+                   help="prompt tokens (the model trained on 512)")
     p.add_argument("--threads", type=int, default=1)
     args = p.parse_args()
     torch.set_num_threads(args.threads)

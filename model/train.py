@@ -159,7 +159,8 @@ def write_compat_files(out: Path) -> None:
     config_path = out / "tokenizer_config.json"
     config = json.loads(config_path.read_text())
     config["tokenizer_class"] = "PreTrainedTokenizerFast"
-    for runtime_only in ("is_local", "local_files_only"):  # written by save_pretrained, not settings
+    # Written by save_pretrained, not settings.
+    for runtime_only in ("is_local", "local_files_only"):
         config.pop(runtime_only, None)
     config["additional_special_tokens"] = list(SPECIAL_TOKENS[1:])
     config_path.write_text(json.dumps(config, indent=2) + "\n")
@@ -198,7 +199,8 @@ def statement_line_starts(text: str) -> list[int]:
 
 
 def is_docstring(node: ast.stmt) -> bool:
-    return isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)
+    return (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
+            and isinstance(node.value.value, str))
 
 
 def indent_end(text: str, start: int, end: int) -> int:
@@ -266,7 +268,8 @@ class SampleBuilder:
         """``<repo_name>cpython`` plus heads of 0-3 files from the same package."""
         ids = [REPO_NAME, *self.repo_ids]
         budget = int(self.seq_len * rng.uniform(0.0, 0.45))
-        siblings = [i for i in self.by_dir[self.sources[index].path.rpartition("/")[0]] if i != index]
+        folder = self.sources[index].path.rpartition("/")[0]
+        siblings = [i for i in self.by_dir[folder] if i != index]
         rng.shuffle(siblings)
         for i in siblings[:3]:
             if budget < 32:
@@ -325,7 +328,8 @@ class SampleBuilder:
         if len(middle) > self.MAX_MIDDLE:
             middle = middle[: self.MAX_MIDDLE]
             end = start + len(self.tok.decode(middle))
-        lead = [*header, FILE_SEP, FIM_PREFIX, *self.encode(f"{src.path}\n")] if header else [FIM_PREFIX]
+        lead = ([*header, FILE_SEP, FIM_PREFIX, *self.encode(f"{src.path}\n")] if header
+                else [FIM_PREFIX])
         room = self.seq_len - len(lead) - len(middle) - 3
         share = 0.0 if rng.random() < 0.1 else rng.uniform(0.1, 0.5)
         suffix = self.head(src.text[end:], int(room * share))
@@ -393,7 +397,8 @@ class ShardedData:
         return x, labels, int(n.sum())
 
 
-def validation_set(builder: SampleBuilder, count: int, seed: int) -> list[tuple[list[int], list[int], list[int]]]:
+def validation_set(builder: SampleBuilder, count: int, seed: int
+                   ) -> list[tuple[list[int], list[int], list[int]]]:
     """Line-completion FIM cases from the holdout files: (prefix, suffix, middle).
 
     Cut like the ``stdlib-sl`` bench: the prefix ends after a line's
@@ -499,7 +504,8 @@ def export(model, tokenizer) -> None:
 def save_checkpoint(model, optimizer, state: dict) -> None:
     CHECKPOINTS.mkdir(parents=True, exist_ok=True)
     tmp = CHECKPOINTS / "last.pt.tmp"
-    torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "state": state}, tmp)
+    torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                "state": state}, tmp)
     tmp.rename(CHECKPOINTS / "last.pt")
 
 
@@ -522,7 +528,8 @@ def train(args) -> None:
     elif LOSS_CSV.exists():
         LOSS_CSV.unlink()
     params = sum(p.numel() for p in model.parameters())
-    print(f"params {params:,}  files {len(builder.sources)}  resume at step {state['step']}", flush=True)
+    print(f"params {params:,}  files {len(builder.sources)}  resume at step {state['step']}",
+          flush=True)
     budget = args.minutes * 60
     log = CsvLog(LOSS_CSV)
     log.truncate(state["step"])
@@ -544,7 +551,8 @@ def train(args) -> None:
         state["step"] += 1
         state["tokens"] += ntok
         state["seconds"] += dt
-        row = {"step": state["step"], "tokens": state["tokens"], "minutes": round(state["seconds"] / 60, 2),
+        row = {"step": state["step"], "tokens": state["tokens"],
+               "minutes": round(state["seconds"] / 60, 2),
                "lr": f"{lr:.2e}", "loss": round(loss.item(), 4), "tok_s": round(ntok / dt)}
         checkpoint_due = time.monotonic() - last_save > args.checkpoint_minutes * 60
         if checkpoint_due or state["seconds"] >= budget or state["step"] >= args.max_steps:
@@ -586,7 +594,8 @@ class CsvLog:
 
 def parse_args():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--tokenizer-only", action="store_true", help="train and save the tokenizer, then stop")
+    p.add_argument("--tokenizer-only", action="store_true",
+                   help="train and save the tokenizer, then stop")
     p.add_argument("--vocab-size", type=int, default=8192)
     p.add_argument("--seed", type=int, default=1234)
     p.add_argument("--hidden", type=int, default=256)
@@ -597,7 +606,8 @@ def parse_args():
     p.add_argument("--batch", type=int, default=16)
     p.add_argument("--lr", type=float, default=2e-3)
     p.add_argument("--warmup", type=int, default=200)
-    p.add_argument("--minutes", type=float, default=100, help="wall-time budget; the cosine schedule spans it")
+    p.add_argument("--minutes", type=float, default=100,
+                   help="wall-time budget; the cosine schedule spans it")
     p.add_argument("--max-steps", type=int, default=10**9)
     p.add_argument("--shard-size", type=int, default=2048)
     p.add_argument("--checkpoint-minutes", type=float, default=8)

@@ -78,7 +78,8 @@ async def type_and_complete(editor: EditorSession, uri: str, text: str, typed: s
         items, ms = await editor.inline(uri, line, col)
         stats = (await editor.status())["last"]
         shown = items[0].insert_text if items else ""
-        print(f"{_visible(so_far or char)[-42:]:>42} | {ms:7.1f} | {stats.get('source', '-'):<14} | "
+        print(f"{_visible(so_far or char)[-42:]:>42} | {ms:7.1f} | "
+              f"{stats.get('source', '-'):<14} | "
               f"{stats.get('prefilled_tokens', 0):7} | {stats.get('reused_tokens', 0):6} | "
               f"{_visible(shown)[:60]}")
 

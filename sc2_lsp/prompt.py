@@ -494,8 +494,8 @@ def _drop_visible(chosen: list[tuple[Snippet, list[int]]], visible: str
 def _last_boundary(text: str, lo: int) -> int:
     """The last non-space-to-space transition in the tail of ``text`` after ``lo`` (else lo)."""
     last = None
-    for last in _BOUNDARY.finditer(text, max(lo, len(text) - BOUNDARY_SEARCH_CHARS)):
-        pass
+    for match in _BOUNDARY.finditer(text, max(lo, len(text) - BOUNDARY_SEARCH_CHARS)):
+        last = match
     return last.end() if last is not None else lo
 
 

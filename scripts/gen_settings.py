@@ -17,10 +17,11 @@ from dataclasses import fields
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+# The checkout's sc2_lsp, not whichever one is installed: the script runs as a file.
 sys.path.insert(0, str(REPO))
 
-from sc2_lsp.config import ModelSpec, Settings, camel, kinds, show
-from sc2_lsp.flags import flag
+from sc2_lsp.config import ModelSpec, Settings, camel, kinds, show  # noqa: E402 (after sys.path)
+from sc2_lsp.flags import flag  # noqa: E402 (after sys.path)
 
 README = Path("README.md")
 PACKAGE = Path("clients/vscode/package.json")

@@ -41,11 +41,12 @@ def test_three_tasks_end_to_end(tmp_path):
         texts = [t["completion"] if name == "full" else t["variants"][name]["completion"]
                  for t in data["per_task"]]
         similarity = [round(edit_similarity(t.kind, text, t.middle), 4)
-                      for t, text in zip(TASKS, texts)]
+                      for t, text in zip(TASKS, texts, strict=True)]
         assert summary["n"] == 3
         assert summary["metrics"] == {"exact_match": 0.0, "edit_similarity": mean(similarity),
                                       "pass_at_1": 0.5}, name
-        assert not any(exact_match(t.kind, text, t.middle) for t, text in zip(TASKS, texts))
+        assert not any(exact_match(t.kind, text, t.middle)
+                       for t, text in zip(TASKS, texts, strict=True))
         assert summary["by_kind"] == {
             "multi-line": {"n": 1, "exact_match": 0.0, "edit_similarity": similarity[2],
                            "pass_at_1": None},

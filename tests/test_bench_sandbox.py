@@ -64,7 +64,8 @@ def denied_all(*attempts: str) -> str:
 
 
 def test_a_pure_computation_passes_and_a_wrong_one_fails(confined):
-    program = "import json, math\nassert json.dumps(sum(math.comb(10, k) for k in range(11))) == '1024'\n"
+    program = ("import json, math\n"
+               "assert json.dumps(sum(math.comb(10, k) for k in range(11))) == '1024'\n")
     assert confined(program) == Outcome(True, "passed")
     failed = confined("assert 1 == 2\n")
     assert (failed.passed, failed.status) == (False, "failed")

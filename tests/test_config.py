@@ -86,7 +86,8 @@ def test_a_null_unsets_a_key_back_to_the_command_line_or_the_default():
     cli = Settings(model="random:tiny")
     base = dataclasses.replace(cli, context_tokens=1024, max_new_tokens=8)
     assert from_editor(base, {"model": None, "contextTokens": None, "bogus": None}, cli) == (
-        dataclasses.replace(cli, max_new_tokens=8), "Invalid sc2 settings: 'bogus': unknown setting")
+        dataclasses.replace(cli, max_new_tokens=8),
+        "Invalid sc2 settings: 'bogus': unknown setting")
 
 
 def test_the_model_spec_is_the_model_part_of_the_settings():
@@ -99,7 +100,8 @@ def test_the_model_spec_is_the_model_part_of_the_settings():
 
 
 def test_config_is_a_leaf():
-    code = "import sys, sc2_lsp.config; print(sorted(m for m in sys.modules if m.startswith('sc2_lsp')))"
+    code = ("import sys, sc2_lsp.config; "
+            "print(sorted(m for m in sys.modules if m.startswith('sc2_lsp')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, cwd=REPO)
     assert out.stdout.split() == ["['sc2_lsp',", "'sc2_lsp.config']"]

@@ -101,8 +101,8 @@ def test_base_class_from_another_file_is_shown_while_inside_the_subclass(tmp_pat
 
 
 def test_skeleton_larger_than_the_budget_is_trimmed_and_keeps_its_class_line(tmp_path):
-    methods = "".join(f"    def method_{i}(self, value: int) -> int:\n        return value + {i}\n\n"
-                      for i in range(60))
+    methods = "".join(f"    def method_{i}(self, value: int) -> int:\n"
+                      f"        return value + {i}\n\n" for i in range(60))
     doc = ('class Registry:\n    """Registry of handlers.\n\n    Long text\n    over lines.\n'
            '    More.\n    """\n\n' + methods)
     ws = _write(tmp_path, {"reg.py": doc, "use.py": "from reg import Registry\n\nr = Registry()\n"})
@@ -147,9 +147,11 @@ def test_setup_cfg_package_dir_and_typescript_re_exports(tmp_path):
         "setup.cfg": "[options]\npackage_dir =\n    =lib\n",
         "lib/tools/__init__.py": "",
         "lib/tools/text.py": "def shout(s):\n    return s.upper()\n",
-        "web/shapes/index.ts": 'export * from "./circle";\nexport { area as surface } from "./util";\n',
+        "web/shapes/index.ts":
+            'export * from "./circle";\nexport { area as surface } from "./util";\n',
         "web/shapes/circle.ts": "export class Circle {\n  constructor(public r: number) {}\n}\n",
-        "web/shapes/util.ts": "export function area(r: number): number {\n  return 3.14 * r * r;\n}\n",
+        "web/shapes/util.ts":
+            "export function area(r: number): number {\n  return 3.14 * r * r;\n}\n",
     })
     assert _snippets(ws, "run.py", "from tools.text import shout\n\nshout(") == [
         Snippet("lib/tools/text.py", "def shout(s):\n    return s.upper()")]

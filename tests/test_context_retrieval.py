@@ -192,8 +192,9 @@ def test_module_import_attribute_resolves_the_definition():
     store = DocumentStore()
     text = "import util as u\n\nprint(u.format_header('a', 'b'))\n"
     doc, _ = open_doc(store, ws / "scratch.py", "python", text)
-    assert gather_snippets(doc, len(text) - 1, store, ws) == [Snippet(
-        "util.py", 'def format_header(name: str, value: str) -> str:\n    return f"{name}: {value}"'),
+    assert gather_snippets(doc, len(text) - 1, store, ws) == [
+        Snippet("util.py", "def format_header(name: str, value: str) -> str:\n"
+                           '    return f"{name}: {value}"'),
         Snippet("util.py", "def parse_header(line: str) -> tuple[str, str]: ...")]
 
 

@@ -47,7 +47,8 @@ def test_long_js_function_is_elided_inside_its_braces():
         ("python", ("class A(B):\n    x = 1\n\n    def f(self, y):\n        return y\n\n"
                    "    @property\n    def g(self):\n        return 2\n"),
          "class A(B):\n    x = 1\n    def f(self, y): ...\n    @property\n    def g(self): ..."),
-        ("java", "class A {\n  int x = 1;\n  /** Doc. */\n  int f(int y) {\n    return y;\n  }\n}\n",
+        ("java",
+         "class A {\n  int x = 1;\n  /** Doc. */\n  int f(int y) {\n    return y;\n  }\n}\n",
          "class A {\n  int x = 1;\n  /** Doc. */\n  int f(int y) { ... }\n}"),
         ("rust", ("impl A {\n    fn new() -> Self {\n        A {}\n    }\n"
                  "    pub fn get(&self) -> u8 { 1 }\n}\n"),

@@ -136,7 +136,7 @@ def test_the_servers_document_is_always_the_clients(servers, session):
     uri = f"file:///fuzz/{next(_ids)}.txt"
     client.send({"method": "textDocument/didOpen", "params": {"textDocument": {
         "uri": uri, "languageId": "python", "version": 1, "text": initial}}})
-    for version, (batch, text) in enumerate(zip(steps, expected), start=2):
+    for version, (batch, text) in enumerate(zip(steps, expected, strict=True), start=2):
         client.send({"method": "textDocument/didChange", "params": {
             "textDocument": {"uri": uri, "version": version}, "contentChanges": batch}})
         document = client.document(uri)

@@ -30,7 +30,7 @@ def ids(tok, text: str) -> list[int]:
 
 def shared(a: list[int], b: list[int]) -> int:
     n = 0
-    for x, y in zip(a, b):
+    for x, y in zip(a, b, strict=False):
         if x != y:
             break
         n += 1

@@ -1,4 +1,5 @@
-"""Runs untrusted code confined: ``python -I -B jail.py MODE DIR SCRIPT MEM_MB CPU_S FILE_MB READABLE…``.
+"""Runs untrusted code confined:
+``python -I -B jail.py MODE DIR SCRIPT MEM_MB CPU_S FILE_MB READABLE…``.
 
 Started by ``sandbox.run_program`` as a fresh interpreter (no ``preexec_fn`` in a
 multi-threaded parent), this script confines *itself* and then runs SCRIPT, so SCRIPT runs
@@ -12,8 +13,9 @@ in a process of its own with what is left:
   needed. Every capability goes (as root it becomes ``nobody``, so root's files, modes and
   processes are out of reach; the interpreter must then be readable by nobody); Landlock
   allows reading only beneath DIR and the READABLE paths (the interpreter's prefix and the
-  system libraries), and writing only beneath DIR; the network is cut by a fresh network namespace (as root) or by
-  Landlock (ABI ≥ 4); signals to other processes by running as nobody or by Landlock
+  system libraries), and writing only beneath DIR; the network is cut by a fresh network
+  namespace (as root) or by Landlock (ABI ≥ 4); signals to other processes by running as
+  nobody or by Landlock
   (ABI ≥ 6). Whatever of that cannot be had is an error, never a silent downgrade: the
   bench refuses to run model-written code it cannot confine.
 
@@ -106,7 +108,8 @@ def drop_capabilities(libc, as_root: bool) -> None:
     """Empty the bounding set (nothing to regain on exec) and every capability set; as root,
     become nobody first, so the owner bits of root's files and processes no longer apply."""
     for cap in range(CAP_LAST + 1):
-        libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0)  # EINVAL past the kernel's last, EPERM unprivileged
+        # EINVAL past the kernel's last, EPERM unprivileged.
+        libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0)
     if as_root:
         nobody = pwd.getpwnam("nobody")
         os.setgroups([])

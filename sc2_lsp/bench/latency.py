@@ -1,4 +1,5 @@
-"""Latency bench: real typing replayed through `sc2-lsp serve` over stdio (docs/architecture.md, benches).
+"""Latency bench: real typing replayed through `sc2-lsp serve` over stdio
+(docs/architecture.md, benches).
 
 Variants in one run, on the same typing script, taking turns keystroke by keystroke:
 ``full`` (the server as shipped), ``no-kv-reuse`` (the server with ``kvReuse: false``) and

@@ -87,7 +87,8 @@ class EditorSession:
         uri = path.resolve().as_uri()
         self._versions[uri] = 1
         self.client.text_document_did_open(types.DidOpenTextDocumentParams(
-            text_document=types.TextDocumentItem(uri=uri, language_id=language_id, version=1, text=text)))
+            text_document=types.TextDocumentItem(uri=uri, language_id=language_id, version=1,
+                                                 text=text)))
         return uri
 
     def close(self, uri: str) -> None:

@@ -1,7 +1,8 @@
 """Quality bench: exact match, edit similarity and pass@1 on FIM task sets, per variant.
 
-The first variant of ``--compare`` fills the contract's top-level keys (docs/architecture.md, benches);
-every variant, the first included, is summarised under ``variants`` so that one run
+The first variant of ``--compare`` fills the contract's top-level keys
+(docs/architecture.md, benches); every variant, the first included, is summarised under
+``variants`` so that one run
 shows what context, post-processing, token healing and the suffix are each worth.
 """
 
@@ -24,7 +25,8 @@ COLUMNS = ["variant", "n", "exact_match", "edit_similarity", "pass_at_1", "mean_
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--tasks", required=True,
-                        help=f"{' | '.join(BUILT_IN)} | PATH.jsonl (task file: docs/architecture.md)")
+                        help=f"{' | '.join(BUILT_IN)} | PATH.jsonl "
+                             "(task file: docs/architecture.md)")
     parser.add_argument("--limit", type=int, default=None, help="first N tasks only")
     parser.add_argument("--compare", default="full",
                         help=f"comma-separated variants: {', '.join(VARIANTS)}")

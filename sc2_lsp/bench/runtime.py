@@ -54,10 +54,11 @@ def run(args: argparse.Namespace) -> int:
     for n in progress(lengths, desc=f"runtime {engines[0].loaded.name} {','.join(quants)}"):
         samples = [[] for _ in engines]
         for _ in range(args.repeat):
-            for engine, taken in zip(engines, samples):
+            for engine, taken in zip(engines, samples, strict=True):
                 taken.append(_sample(engine, corpus, n))
         reference = samples[0][0]["tokens"] if quants[0] == REFERENCE else None
-        rows += [_row(engine, n, taken, reference) for engine, taken in zip(engines, samples)]
+        rows += [_row(engine, n, taken, reference)
+                 for engine, taken in zip(engines, samples, strict=True)]
     data = {"rows": rows}
     md = "# Runtime bench\n\n" + markdown_table(rows, COLUMNS)
     write_outputs(args.out, "runtime", data, md)

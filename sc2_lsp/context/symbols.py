@@ -206,7 +206,8 @@ def stub(member: Node, source: bytes) -> str:
     inside its quotes; an initialiser with the attributes it sets."""
     if _is_docstring(member):
         return short_docstring(member, source)
-    head = signature(member, source, comments=_leading_comment_lines(member) <= MEMBER_COMMENT_LINES)
+    head = signature(member, source,
+                     comments=_leading_comment_lines(member) <= MEMBER_COMMENT_LINES)
     body = _body(member)
     if body is None or body.start_byte <= member.start_byte:
         return head

@@ -19,7 +19,8 @@ __all__ = ["Engine", "Generation", "GenerationRequest", "LoadedModel", "LocalEng
            "load_model", "open_engine"]
 
 
-def open_engine(spec: ModelSpec, progress=None, *, kv_reuse: bool = True, cache_entries: int = 4) -> Engine:
+def open_engine(spec: ModelSpec, progress=None, *, kv_reuse: bool = True,
+                cache_entries: int = 4) -> Engine:
     """The engine a `ModelSpec` asks for (`engine`: local | openai), ready to generate."""
     if spec.engine == "openai":
         from .remote import RemoteEngine

@@ -240,6 +240,6 @@ def _fuse_qkv(attn: nn.Module, kind: str, group: int, dtype: torch.dtype) -> Non
     bias = torch.cat([p.bias for p in parts]) if parts[0].bias is not None else None
     attn.qkv_proj = fused = packed_linear(kind, weight, bias, group, dtype)
     stop = 0
-    for name, part in zip(("q_proj", "k_proj", "v_proj"), parts):
+    for name, part in zip(("q_proj", "k_proj", "v_proj"), parts, strict=True):
         start, stop = stop, stop + part.out_features
         setattr(attn, name, RowSlice(fused, start, stop))

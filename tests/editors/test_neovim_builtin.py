@@ -26,7 +26,8 @@ from tests.editors.harness import (
 
 pynvim = pytest.importorskip("pynvim")
 NVIM = shutil.which("nvim")
-pytestmark = pytest.mark.skipif(NVIM is None, reason="nvim is not installed (scripts/system-deps.sh)")
+pytestmark = pytest.mark.skipif(NVIM is None,
+                                reason="nvim is not installed (scripts/system-deps.sh)")
 SETTINGS = {"multiline": "never", **OPTIONS}  # the documented one, and no deadline
 
 
@@ -44,7 +45,8 @@ def status(api) -> dict | None:
 
 # (file, its text above the typed line, typed, filetype). PHP: the word is `$to`, while
 # Vim's 'iskeyword' has no `$`: the item's range must be what Neovim follows.
-CASES = [("main.py", HEAD, TYPED, "python"), ("main.php", "<?php\n$total = 1;\n", "$x = $to", "php")]
+CASES = [("main.py", HEAD, TYPED, "python"),
+         ("main.php", "<?php\n$total = 1;\n", "$x = $to", "php")]
 
 
 @pytest.mark.parametrize("name, head, typed, filetype", CASES, ids=["python", "php"])
