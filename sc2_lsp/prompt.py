@@ -24,6 +24,7 @@ tokenization of ``text`` whenever the text holds no such strings.
 from __future__ import annotations
 
 import re
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -461,12 +462,20 @@ class PromptBuilder:
 def _plain_text_tokenizer(tokenizer) -> Tokenizer:
     """A private copy of a Hugging Face fast tokenizer's backend that reads special-token
     strings in user code as plain text (the shared tokenizer is left untouched), called
-    directly: the transformers wrapper costs more than the encoding itself per keystroke."""
-    tokens = Tokenizer.from_str(tokenizer.backend_tokenizer.to_str())
-    tokens.no_truncation()
-    tokens.no_padding()
-    tokens.encode_special_tokens = True
+    directly: the transformers wrapper costs more than the encoding itself per keystroke.
+    Made once per tokenizer and shared by every document's builder: the copy re-parses
+    the whole vocabulary, a cost the first keystroke in each new file should not pay."""
+    if (tokens := _PLAIN_COPIES.get(tokenizer)) is None:
+        tokens = Tokenizer.from_str(tokenizer.backend_tokenizer.to_str())
+        tokens.no_truncation()
+        tokens.no_padding()
+        tokens.encode_special_tokens = True
+        _PLAIN_COPIES[tokenizer] = tokens
     return tokens
+
+
+# Keyed weakly: a reloaded model's tokenizer takes its copy with it.
+_PLAIN_COPIES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def _with_newline(text: str) -> str:
