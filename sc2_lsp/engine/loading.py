@@ -144,9 +144,10 @@ def _pack(model, quant: str, notes: list[str], report: Progress) -> str:
     """Quantize in place with a torch-native kind (or its fallback); the kind applied."""
     if quant not in PACKED_QUANTS:
         return quant
-    kind, note = fallback(model, quant)
-    if note:
-        notes.append(note)
+    if quant == "int4" and model.device.type == "cpu":
+        report(40, "preparing the int4 kernel (built once per machine)")
+    kind, said = fallback(model, quant, model.device.type)
+    notes += said
     if kind != "none":
         quantize_model(model, kind, report)
     return kind

@@ -1,11 +1,14 @@
-"""Torch-native weight-only quantization: 4-bit group-wise (`int4`), 8-bit per row (`int8-torch`).
+"""Weight-only quantization: 4-bit group-wise (`int4`), 8-bit per row (`int8-torch`).
 
 Decoding one token reads every weight once, so its speed is the bytes of the weights over
-the memory bandwidth. PyTorch ships the kernels gpt-fast and torchao's `Int4WeightOnlyConfig`
-/ `Int8WeightOnlyConfig` run on (`_weight_int4pack_mm_for_cpu` and `_weight_int4pack_mm` on
-CUDA, `_weight_int8pack_mm`); they are called here directly: torchao 0.18's wheel has no CPU
-kernels of its own and reaches the same ops through tensor subclasses, whose dispatch costs
-more per call than a small model's whole matrix-vector product.
+the memory bandwidth. On a CPU with AVX512-BF16, int4 runs on our own kernel (native.py,
+int4_kernel.cpp), which reads the packed weights about twice as fast as ATen's. Elsewhere
+(CUDA, other CPUs, no compiler) int4 and int8-torch use the kernels PyTorch ships, the ones
+gpt-fast and torchao's `Int4WeightOnlyConfig` / `Int8WeightOnlyConfig` run on
+(`_weight_int4pack_mm_for_cpu`, `_weight_int4pack_mm` on CUDA, `_weight_int8pack_mm`);
+they are called directly: torchao 0.18's wheel has no CPU kernels of its own and reaches
+the same ops through tensor subclasses, whose dispatch costs more per call than a small
+model's whole matrix-vector product.
 
 Quantization happens once, at load, layer by layer: each bf16 weight is dropped as soon as its
 packed copy exists, so loading needs the bf16 model plus one layer's temporaries. The q, k and
@@ -22,6 +25,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from . import native
+
 INT4, INT8 = "int4", "int8-torch"
 PACKED_QUANTS = (INT4, INT8)
 GROUP_SIZES = (128, 64, 32)  # int4 groups along the input dimension; the largest that fits
@@ -33,9 +38,10 @@ Report = Callable[[int, str], None]
 
 
 class PackedLinear(nn.Module):
-    """``x @ W.T + b`` with W packed for a torch kernel.
+    """``x @ W.T + b`` with W packed for a kernel.
 
-    The kernels are matrix-vector products at heart: they unpack the weight again for
+    Our int4 kernel (``layout == "native"``) takes any number of rows at the speed of a
+    matrix product and computes each row alike, so it runs every input. ATen's kernels are matrix-vector products at heart: they unpack the weight again for
     every block of 4 input rows, so a 512-token prefill chunk runs 9x slower than bf16
     (measured here). A bf16 model's inputs with more than ``KERNEL_ROWS`` rows therefore
     run one ordinary matrix product on the weight unpacked for the call. fp32 models (the
@@ -45,18 +51,23 @@ class PackedLinear(nn.Module):
     paths take bf16 inputs (fp32 ones are 20-60x slower), so other inputs are rounded."""
 
     def __init__(self, kind: str, packed: torch.Tensor, scales: torch.Tensor,
-                 bias: torch.Tensor | None, in_features: int, group_size: int = 0) -> None:
+                 bias: torch.Tensor | None, in_features: int, group_size: int = 0,
+                 compute_dtype: torch.dtype | None = None, layout: str = "aten") -> None:
         super().__init__()
-        self.kind, self.group_size = kind, group_size
-        self.in_features, self.out_features = in_features, scales.shape[-2 if kind == INT4 else 0]
-        self.compute_dtype = scales.dtype
+        self.kind, self.group_size, self.layout = kind, group_size, layout
+        self.in_features = in_features
+        self.out_features = (packed.shape[0] * native.ROWS if layout == "native"
+                             else scales.shape[-2 if kind == INT4 else 0])
+        self.compute_dtype = compute_dtype or scales.dtype
         self.register_buffer("packed", packed)
         self.register_buffer("scales", scales)
         self.register_buffer("bias", bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         h = x.reshape(-1, self.in_features)
-        if h.shape[0] > KERNEL_ROWS and h.dtype == self.compute_dtype and (
+        if self.layout == "native":
+            y = self._native(h).to(x.dtype)
+        elif h.shape[0] > KERNEL_ROWS and h.dtype == self.compute_dtype and (
                 self.kind == INT8 or int4_unpackable(h.device)):
             y = self._unpacked_mm(h)
         else:
@@ -64,6 +75,11 @@ class PackedLinear(nn.Module):
         if self.bias is not None:
             y += self.bias
         return y.reshape(*x.shape[:-1], self.out_features)
+
+    def _native(self, h: torch.Tensor) -> torch.Tensor:
+        if h.dtype not in (torch.float32, torch.bfloat16):
+            h = h.float()
+        return native.int4_matmul(h.contiguous(), self.packed, self.scales, h.dtype)
 
     def _kernel(self, h: torch.Tensor) -> torch.Tensor:
         if self.kind == INT8:
@@ -93,8 +109,14 @@ class RowSlice(nn.Module):
 
 
 def packed_linear(kind: str, weight: torch.Tensor, bias: torch.Tensor | None,
-                  group_size: int = 0, dtype: torch.dtype = torch.bfloat16) -> PackedLinear:
-    """The packed form of one linear layer's weight ([out, in])."""
+                  group_size: int = 0, dtype: torch.dtype = torch.bfloat16,
+                  layout: str = "aten") -> PackedLinear:
+    """The packed form of one linear layer's weight ([out, in]), for ATen's kernels or
+    (int4, ``layout="native"``) for ours."""
+    if layout == "native":
+        packed, scales = native.pack_int4(weight, group_size)
+        return PackedLinear(INT4, packed, scales, bias, weight.shape[1], group_size,
+                            torch.bfloat16, "native")
     if kind == INT8:
         w = weight.float()
         scales = (w.abs().amax(dim=1) / 127).clamp_(min=1e-10)
@@ -171,10 +193,19 @@ def target_linears(model) -> list[tuple[nn.Module, str, nn.Linear]]:
     return found + [(model, "lm_head", model.lm_head)]
 
 
-def int4_group_size(model) -> int | None:
+def int4_layout(device: str = "cpu") -> tuple[str, str | None]:
+    """Which int4 kernel runs on ``device``: ("native", None), or ("aten", why not ours)."""
+    if device != "cpu":
+        return "aten", None
+    why = native.unavailable()
+    return ("aten", why) if why else ("native", None)
+
+
+def int4_group_size(model, layout: str = "aten") -> int | None:
     """The largest int4 group size every layer fits, None if some layer fits none."""
     shapes = _packed_shapes(model)
-    if any(out % INT4_ROWS for _, out in shapes):
+    rows = native.ROWS if layout == "native" else INT4_ROWS
+    if any(out % rows for _, out in shapes):
         return None
     return next((g for g in GROUP_SIZES if all(k % g == 0 for k, _ in shapes)), None)
 
@@ -194,18 +225,23 @@ def fits_int8(model) -> bool:
     return all(lin.in_features % INT8_COLUMNS == 0 for _, _, lin in target_linears(model))
 
 
-def fallback(model, kind: str) -> tuple[str, str | None]:
-    """The packed quantization this model can take when `kind` was asked: (kind, note)."""
-    if kind == INT4 and int4_group_size(model) is None:
+def fallback(model, kind: str, device: str = "cpu") -> tuple[str, list[str]]:
+    """The packed quantization this model can take when `kind` was asked: (kind, notes)."""
+    if kind == INT4:
+        layout, why = int4_layout(device)
+        notes = [f"int4 runs on ATen's slower kernel: {why}"] if why else []
+        if int4_group_size(model, layout) is not None:
+            return kind, notes
+        rows = native.ROWS if layout == "native" else INT4_ROWS
         sizes = sorted(set(_packed_shapes(model)))
         other = INT8 if fits_int8(model) else "none"
-        return other, (f"int4 needs layer inputs a multiple of {GROUP_SIZES[-1]} and outputs a "
-                       f"multiple of {INT4_ROWS} (this model's (in, out): {sizes}); "
-                       f"loading {other} instead")
+        return other, [f"int4 needs layer inputs a multiple of {GROUP_SIZES[-1]} and outputs a "
+                       f"multiple of {rows} (this model's (in, out): {sizes}); "
+                       f"loading {other} instead"]
     if kind == INT8 and not fits_int8(model):
-        return "none", (f"int8-torch needs layer inputs a multiple of {INT8_COLUMNS}; "
-                        "loading unquantized")
-    return kind, None
+        return "none", [f"int8-torch needs layer inputs a multiple of {INT8_COLUMNS}; "
+                        "loading unquantized"]
+    return kind, []
 
 
 @torch.no_grad()
@@ -215,30 +251,28 @@ def quantize_model(model, kind: str, report: Report, start: int = 40, end: int =
     With `int4` the LM head is packed to 8 bits, as llama.cpp's Q4_K_M keeps its output
     matrix at 6: it is the largest single matrix and the one every logit comes from."""
     dtype = torch.bfloat16 if model.dtype == torch.float32 else model.dtype
-    group = int4_group_size(model) if kind == INT4 else 0
+    layout = int4_layout(model.device.type)[0] if kind == INT4 else "aten"
+    group = int4_group_size(model, layout) if kind == INT4 else 0
+    pack = functools.partial(packed_linear, kind, group_size=group, dtype=dtype, layout=layout)
     layers = model.model.layers
     for i, layer in enumerate(layers):
         report(start + (end - start) * i // len(layers),
                f"quantizing layer {i + 1}/{len(layers)} to {kind}")
-        _fuse_qkv(layer.self_attn, kind, group, dtype)
+        _fuse_qkv(layer.self_attn, pack)
         for parent, name in ((layer.self_attn, "o_proj"), (layer.mlp, "c_fc"),
                              (layer.mlp, "c_proj")):
-            _replace(parent, name, kind, group, dtype)
+            linear = getattr(parent, name)
+            setattr(parent, name, pack(linear.weight, linear.bias))
     head = model.lm_head
     model.lm_head = packed_linear(INT8, head.weight, head.bias, 0, dtype)
     model.config.tie_word_embeddings = False  # the head is no longer the embedding's weight
 
 
-def _replace(parent: nn.Module, name: str, kind: str, group: int, dtype: torch.dtype) -> None:
-    linear = getattr(parent, name)
-    setattr(parent, name, packed_linear(kind, linear.weight, linear.bias, group, dtype))
-
-
-def _fuse_qkv(attn: nn.Module, kind: str, group: int, dtype: torch.dtype) -> None:
+def _fuse_qkv(attn: nn.Module, pack: Callable[..., PackedLinear]) -> None:
     parts = [attn.q_proj, attn.k_proj, attn.v_proj]
     weight = torch.cat([p.weight for p in parts])
     bias = torch.cat([p.bias for p in parts]) if parts[0].bias is not None else None
-    attn.qkv_proj = fused = packed_linear(kind, weight, bias, group, dtype)
+    attn.qkv_proj = fused = pack(weight, bias)
     stop = 0
     for name, part in zip(("q_proj", "k_proj", "v_proj"), parts, strict=True):
         start, stop = stop, stop + part.out_features
