@@ -31,6 +31,7 @@ def test_default_model_from_an_installed_wheel(tmp_path):
     site = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(site)
     assert (site / "sc2_lsp" / "_model" / "model.safetensors").exists()
+    assert (site / "sc2_lsp" / "engine" / "cpu_kernels.cpp").exists()  # built at first use
     shutil.rmtree(source)  # nothing may come from the checkout any more
     out = subprocess.run([sys.executable, "-c", FIND], capture_output=True, text=True,
                          check=True, cwd=tmp_path,

@@ -1,4 +1,4 @@
-"""Our int4 kernel (int4_kernel.cpp), compiled on this machine the first time it is needed.
+"""Our CPU kernels (cpu_kernels.cpp: int4 and bf16 products for decoding), compiled on this machine the first time it is needed.
 
 It is a plain C++ file with no torch headers, so it builds in about a second with the
 system's g++ and loads through ctypes; compiled with ``-fopenmp`` it shares the OpenMP
@@ -8,7 +8,7 @@ by a hash of the source, the flags and the compiler, written to a temporary name
 renamed, so concurrent servers never load half a file.
 
 Nothing here is required: without g++ or without AVX512-BF16, `unavailable()` says why and
-the int4 layers run on ATen's kernel instead.
+int4 layers run on ATen's kernel and bf16 ones on torch's.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from pathlib import Path
 
 import torch
 
-SOURCE = Path(__file__).with_name("int4_kernel.cpp")
+SOURCE = Path(__file__).with_name("cpu_kernels.cpp")
 FLAGS = ["-O3", "-std=c++17", "-shared", "-fPIC", "-fopenmp", "-mavx512f", "-mavx512bw",
          "-mavx512vl", "-mavx512bf16", "-mf16c", "-mfma"]
 CPU_FEATURES = ("avx512f", "avx512bw", "avx512vl", "avx512_bf16", "f16c", "fma")
@@ -60,7 +60,7 @@ def _compiler() -> str:
 def _build(cxx: str) -> Path:
     version = subprocess.run([cxx, "--version"], capture_output=True, text=True).stdout
     key = hashlib.sha256(SOURCE.read_bytes() + " ".join(FLAGS).encode() + version.encode())
-    target = cache_dir() / f"int4_kernel-{key.hexdigest()[:16]}.so"
+    target = cache_dir() / f"cpu_kernels-{key.hexdigest()[:16]}.so"
     if target.exists():
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -89,22 +89,40 @@ def _library() -> ctypes.CDLL | NativeUnavailable:
     fn.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_int64, ctypes.c_int64,
                    ctypes.c_int64, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int64,
                    ctypes.c_void_p, ctypes.c_int, ctypes.c_int]
+    fn = lib.sc2_bf16_matvec
+    fn.restype = None
+    fn.argtypes = [ctypes.c_void_p, ctypes.c_int64, ctypes.c_void_p, ctypes.c_int64,
+                   ctypes.c_int64, ctypes.c_void_p, ctypes.c_int, ctypes.c_int]
     return lib
 
 
 def unavailable() -> str | None:
-    """None when the kernel is built and loaded (building it now if needed), else why not."""
+    """None when the kernels are built and loaded (building them now if needed), else why not."""
     lib = _library()
     return str(lib) if isinstance(lib, NativeUnavailable) else None
+
+
+def _loaded() -> ctypes.CDLL:
+    lib = _library()
+    if isinstance(lib, NativeUnavailable):
+        raise lib
+    return lib
+
+
+def bf16_matvec(weight: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """weight [N, K] (bf16, rows contiguous) times x [K] (bf16, contiguous): [N] bf16."""
+    n, k = weight.shape
+    out = torch.empty(n, dtype=torch.bfloat16)
+    _loaded().sc2_bf16_matvec(x.data_ptr(), k, weight.data_ptr(), n, weight.stride(0),
+                              out.data_ptr(), 1, torch.get_num_threads())
+    return out
 
 
 def int4_matmul(x: torch.Tensor, packed: torch.Tensor, scales: torch.Tensor,
                 out_dtype: torch.dtype) -> torch.Tensor:
     """x [M, K] (fp32 or bf16, contiguous) times the packed weight ([N, K]) transposed:
     [M, N] in ``out_dtype`` (fp32 or bf16)."""
-    lib = _library()
-    if isinstance(lib, NativeUnavailable):
-        raise lib
+    lib = _loaded()
     m, k = x.shape
     n = packed.shape[0] * ROWS
     out = torch.empty(m, n, dtype=out_dtype)

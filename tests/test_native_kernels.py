@@ -1,0 +1,95 @@
+"""Our CPU kernels (engine/cpu_kernels.cpp), built on this machine: the int4 product equals
+its own weights' exact product, computes every row alike however many come with it, and the
+bf16 matrix-vector product is the exact one rounded; without a compiler int4 still loads,
+on ATen's kernel, said once."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from sc2_lsp.engine import native
+
+pytestmark = pytest.mark.skipif(native.unavailable() is not None,
+                                reason=f"no AVX512-BF16 kernels here: {native.unavailable()}")
+
+
+@pytest.mark.parametrize("n,k,group,rows", [(64, 96, 32, 1), (192, 256, 64, 7),
+                                            (48, 384, 128, 13), (16, 64, 32, 6)])
+def test_int4_product_is_the_exact_product_of_its_weights(n, k, group, rows):
+    """Against float64 on the packed weight (unpacked) and the bf16-rounded input: the only
+    error left is fp32 summation, ~1e-6."""
+    torch.manual_seed(n + k)
+    weight, x = torch.randn(n, k) * 0.02, torch.randn(rows, k)
+    packed, scales = native.pack_int4(weight, group)
+    exact = x.bfloat16().double() @ native.unpack_int4(packed, scales, torch.float64).T
+    got = native.int4_matmul(x, packed, scales, torch.float32)
+    assert ((got.double() - exact).abs().max() / exact.abs().max()) < 1e-5
+    assert torch.equal(native.int4_matmul(x.bfloat16(), packed, scales, torch.bfloat16),
+                       got.bfloat16())
+
+
+def test_int4_rows_are_computed_alike_however_many_run_together():
+    """What makes a prefill and the decode steps after it agree bit for bit (rows 13 cover
+    every register tile of the kernel: 6, 6, 1)."""
+    torch.manual_seed(1)
+    packed, scales = native.pack_int4(torch.randn(96, 256), 64)
+    x = torch.randn(13, 256)
+    together = native.int4_matmul(x, packed, scales, torch.float32)
+    alone = torch.cat([native.int4_matmul(x[i:i + 1], packed, scales, torch.float32)
+                       for i in range(13)])
+    assert torch.equal(together, alone)
+    assert torch.equal(native.int4_matmul(x[3:9], packed, scales, torch.float32), together[3:9])
+
+
+def test_int4_packing_is_within_half_a_step_of_the_weights():
+    torch.manual_seed(2)
+    weight = torch.randn(32, 128)
+    packed, scales = native.pack_int4(weight, 32)
+    back = native.unpack_int4(packed, scales, torch.float32)
+    d = scales[:, :, 0].permute(0, 2, 1).reshape(32, 4).float().repeat_interleave(32, 1)
+    assert ((back - weight).abs() <= d / 2 + 1e-3 * weight.abs().max()).all()
+    assert packed.dtype == torch.uint8 and packed.numel() == weight.numel() // 2
+
+
+def test_bf16_matvec_is_the_exact_product_rounded():
+    """Rows not a multiple of the kernel's 4, and rows further apart than they are long."""
+    torch.manual_seed(3)
+    wide = torch.randn(37, 160).bfloat16()
+    weight, x = wide[:, :96], torch.randn(96).bfloat16()
+    exact = weight.double() @ x.double()
+    got = native.bf16_matvec(weight, x)
+    assert got.dtype == torch.bfloat16 and got.shape == (37,)
+    assert ((got.double() - exact).abs() <= exact.abs() * 2**-8 + 1e-5).all()
+
+
+def test_without_a_compiler_int4_loads_on_atens_kernel_and_says_so(tmp_path):
+    script = (
+        "import json\n"
+        "from sc2_lsp.engine import GenerationRequest, LocalEngine, ModelSpec, load_model\n"
+        "from sc2_lsp.engine.quantize import PackedLinear\n"
+        "loaded = load_model(ModelSpec('random:tiny', quant='int4', device='cpu'))\n"
+        "layouts = {m.layout for m in loaded.model.modules() if isinstance(m, PackedLinear)"
+        " and m.kind == 'int4'}\n"
+        "gen = LocalEngine(loaded).generate(GenerationRequest(list(range(5, 45)), 4))\n"
+        "print(json.dumps([loaded.quant, sorted(layouts), loaded.notes, len(gen.token_ids)]))\n")
+    env = {**os.environ, "CXX": "/bin/false", "XDG_CACHE_HOME": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          env=env, check=True, timeout=300)
+    quant, layouts, notes, generated = json.loads(done.stdout.strip().splitlines()[-1])
+    assert (quant, layouts, generated) == ("int4", ["aten"], 4)
+    assert notes == ["int4 runs on ATen's slower kernel: compiling cpu_kernels.cpp failed: "
+                     "(no output)"]
+    assert not list((tmp_path / "sc2-lsp" / "kernels").glob("*.so"))
+
+
+def test_the_built_library_is_cached_and_not_rebuilt():
+    built = native._build(native._compiler())
+    stamp = built.stat().st_mtime_ns
+    assert built.parent == native.cache_dir() and built.name.startswith("cpu_kernels-")
+    assert native._build(native._compiler()) == built and built.stat().st_mtime_ns == stamp
