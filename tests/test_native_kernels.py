@@ -93,3 +93,21 @@ def test_the_built_library_is_cached_and_not_rebuilt():
     stamp = built.stat().st_mtime_ns
     assert built.parent == native.cache_dir() and built.name.startswith("cpu_kernels-")
     assert native._build(native._compiler()) == built and built.stat().st_mtime_ns == stamp
+
+
+def test_int4_prefill_on_int8_activations_is_exact_for_its_codes():
+    """a8: the activations become int8 codes per group (scale max|x| / 127, rounded to
+    nearest even, as computed here in fp32); the rest is exact integer and fp32 sums."""
+    torch.manual_seed(4)
+    weight, x = torch.randn(64, 256) * 0.02, torch.randn(20, 256).bfloat16()
+    packed, scales = native.pack_int4(weight, 128)
+    groups = x.float().view(20, 2, 128)
+    top = groups.abs().amax(-1, keepdim=True)
+    inverse = torch.full_like(top, 127.0) / top  # (127.0 / top is reciprocal() * 127)
+    codes = (groups * inverse).round()  # fp32 and nearest even, as the kernel computes it
+    approx = (codes * (top / 127.0)).view(20, 256).double()
+    exact = approx @ native.unpack_int4(packed, scales, torch.float64).T
+    got = native.int4_matmul(x, packed, scales, torch.float32, a8=True)
+    assert ((got.double() - exact).abs().max() / exact.abs().max()) < 1e-5
+    plain = native.int4_matmul(x, packed, scales, torch.float32)
+    assert 1e-4 < ((got - plain).norm() / plain.norm()) < 0.02  # int8 codes, not bf16

@@ -2,6 +2,9 @@
 // any number of input rows (sc2_int4_matmul), and a bf16 matrix times one bf16 vector
 // (sc2_bf16_matvec).
 //
+// A prefill may instead take its activations to int8 (a8): `vpdpbusd` does 64 products per
+// instruction where `vdpbf16ps` does 32, and a prefill is bound by products, not bytes.
+//
 // Why our own kernel: decoding one token reads every weight once, so a step costs the
 // weights' bytes over the memory bandwidth, and ATen's CPU int4 kernel spends most of its
 // time unpacking nibbles (it reads ~20 GB/s here, llama.cpp's ~29). This one unpacks a
@@ -17,7 +20,8 @@
 //     16 lanes of (row, input pair) — a vdpbf16ps operand — and so are the high ones.
 //   scales [N / 16][K / G][2][16] fp16, for groups of G = 32, 64 or 128 inputs: each
 //     row's scale d, then its minimum m: w = d * q + m.
-// Build: g++ -O3 -mavx512f -mavx512bw -mavx512bf16 -mf16c -mfma -fopenmp (native.py).
+// Build: g++ -O3 -mavx512f -mavx512bw -mavx512bf16 -mavx512vnni -mf16c -mfma -fopenmp
+// (native.py).
 #include <immintrin.h>
 #include <omp.h>
 #include <stdint.h>
@@ -30,11 +34,14 @@ constexpr int64_t ROWS = 16, STEP_BYTES = 32;  // a step: 16 rows x 4 inputs
 constexpr int64_t TOKENS = 6;                       // input rows per register tile
 constexpr int64_t CHUNK_BYTES = 192 * 1024;         // weights a thread keeps in L2 per pass
 
-// bf16 activations and each group's sum, the kernel's form of the input.
+// The kernel's form of the input: bf16 activations and each group's sum, or (a8) int8
+// activations with each group's scale and the scale times the group's sum of codes.
 struct Input {
   const uint16_t* x;  // [M][K] bf16
   const float* sums;  // [M][K / G]
   int64_t K, G;
+  const int8_t* q = nullptr;    // a8: [M][K], x ≈ scale * q per group
+  const float* scale = nullptr;  // a8: [M][K / G]
 };
 
 inline float group_sum(const uint16_t* x, int64_t G) {  // G bf16 -> fp32 sum, in a fixed order
@@ -68,6 +75,48 @@ void prepare_rows(const void* x, bool x_bf16, int64_t t0, int64_t t1, int64_t K,
       }
     }
     for (int64_t g = 0; g < K / G; ++g) sums[t * (K / G) + g] = group_sum(row + g * G, G);
+  }
+}
+
+// Row t of x (fp32 or bf16) as int8 codes per group of G: scale = max |x| / 127,
+// q = round(x / scale); sums[g] = scale * sum(q), for the weights' minimum term.
+void quantize_row(const void* x, bool x_bf16, int64_t t, int64_t K, int64_t G, int8_t* q,
+                  float* scale, float* sums) {
+  for (int64_t g = 0; g < K / G; ++g) {
+    __m512 v[8];  // G <= 128
+    __m512 amax = _mm512_setzero_ps();
+    for (int64_t i = 0; i < G / 16; ++i) {
+      const int64_t k = t * K + g * G + i * 16;
+      v[i] = x_bf16 ? _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(
+                          _mm256_loadu_si256(reinterpret_cast<const __m256i*>(
+                              static_cast<const uint16_t*>(x) + k))), 16))
+                    : _mm512_loadu_ps(static_cast<const float*>(x) + k);
+      amax = _mm512_max_ps(amax, _mm512_abs_ps(v[i]));
+    }
+    const float top = _mm512_reduce_max_ps(amax);
+    const __m512 inv = _mm512_set1_ps(top > 0 ? 127.0f / top : 0.0f);
+    __m512i total = _mm512_setzero_si512();
+    for (int64_t i = 0; i < G / 16; ++i) {
+      const __m512i codes = _mm512_cvtps_epi32(_mm512_mul_ps(v[i], inv));  // nearest even
+      total = _mm512_add_epi32(total, codes);
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(q + t * K + g * G + i * 16),
+                       _mm512_cvtsepi32_epi8(codes));
+    }
+    scale[t * (K / G) + g] = top / 127.0f;
+    sums[t * (K / G) + g] = top / 127.0f * static_cast<float>(_mm512_reduce_add_epi32(total));
+  }
+}
+
+template <int T>
+inline void store_tile(const __m512* acc, int64_t t0, float* out, int64_t ldo, int64_t n0,
+                       bool out_bf16) {
+  for (int t = 0; t < T; ++t) {
+    if (out_bf16) {
+      uint16_t* o = reinterpret_cast<uint16_t*>(out) + (t0 + t) * ldo + n0;
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(o), (__m256i)_mm512_cvtneps_pbh(acc[t]));
+    } else {
+      _mm512_storeu_ps(out + (t0 + t) * ldo + n0, acc[t]);
+    }
   }
 }
 
@@ -105,14 +154,43 @@ void block_tile(const Input& in, int64_t t0, const uint8_t* w, const uint16_t* s
       acc[t] = _mm512_fmadd_ps(m128, _mm512_set1_ps(in.sums[(t0 + t) * groups + g]), acc[t]);
     }
   }
-  for (int t = 0; t < T; ++t) {
-    if (out_bf16) {
-      uint16_t* o = reinterpret_cast<uint16_t*>(out) + (t0 + t) * ldo + n0;
-      _mm256_storeu_si256(reinterpret_cast<__m256i*>(o), (__m256i)_mm512_cvtneps_pbh(acc[t]));
-    } else {
-      _mm512_storeu_ps(out + (t0 + t) * ldo + n0, acc[t]);
+  store_tile<T>(acc, t0, out, ldo, n0, out_bf16);
+}
+
+// The same on int8 activations: each step's 16 rows x 4 nibbles become 16 lanes of 4 bytes
+// (a vpdpbusd operand), and a group's products sum exactly in int32.
+template <int T, int STEPS>
+void block_tile_a8(const Input& in, int64_t t0, const uint8_t* w, const uint16_t* s,
+                   float* out, int64_t ldo, int64_t n0, bool out_bf16) {
+  const int64_t groups = in.K / (4 * STEPS);
+  const __m512i nibbles = _mm512_set1_epi32(0x0F0F0F0F);
+  __m512 acc[T];
+  for (int t = 0; t < T; ++t) acc[t] = _mm512_setzero_ps();
+  for (int64_t g = 0; g < groups; ++g, w += STEPS * STEP_BYTES, s += 2 * ROWS) {
+    const __m512 d = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(s)));
+    const __m512 m = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(s + ROWS)));
+    __m512i dot[T];
+    for (int t = 0; t < T; ++t) dot[t] = _mm512_setzero_si512();
+    for (int64_t step = 0; step < STEPS; ++step) {
+      // word j = row j's two bytes (q0 | q2 << 4, q1 | q3 << 4) -> lane j = q0 q1 q2 q3
+      const __m512i words = _mm512_cvtepu16_epi32(
+          _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + step * STEP_BYTES)));
+      const __m512i codes = _mm512_ternarylogic_epi32(  // (a | b) & c
+          words, _mm512_slli_epi32(words, 12), nibbles, 0xA8);
+      for (int t = 0; t < T; ++t) {
+        const int32_t* a = reinterpret_cast<const int32_t*>(
+            in.q + (t0 + t) * in.K + g * 4 * STEPS + step * 4);
+        dot[t] = _mm512_dpbusd_epi32(dot[t], codes, _mm512_set1_epi32(*a));
+      }
+    }
+    for (int t = 0; t < T; ++t) {
+      const int64_t at = (t0 + t) * groups + g;
+      acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot[t]),
+                               _mm512_mul_ps(d, _mm512_set1_ps(in.scale[at])), acc[t]);
+      acc[t] = _mm512_fmadd_ps(m, _mm512_set1_ps(in.sums[at]), acc[t]);
     }
   }
+  store_tile<T>(acc, t0, out, ldo, n0, out_bf16);
 }
 
 using Tile = void (*)(const Input&, int64_t, const uint8_t*, const uint16_t*, float*, int64_t,
@@ -122,6 +200,11 @@ constexpr Tile TILES[TOKENS + 1] = {nullptr,
                                     block_tile<1, STEPS>, block_tile<2, STEPS>,
                                     block_tile<3, STEPS>, block_tile<4, STEPS>,
                                     block_tile<5, STEPS>, block_tile<6, STEPS>};
+template <int STEPS>
+constexpr Tile TILES_A8[TOKENS + 1] = {nullptr,
+                                       block_tile_a8<1, STEPS>, block_tile_a8<2, STEPS>,
+                                       block_tile_a8<3, STEPS>, block_tile_a8<4, STEPS>,
+                                       block_tile_a8<5, STEPS>, block_tile_a8<6, STEPS>};
 
 }  // namespace
 
@@ -129,24 +212,36 @@ extern "C" {
 
 // out[M][N] (fp32, or bf16 when out_bf16) = x[M][K] (fp32, or bf16 when x_bf16) times the
 // packed weight's transpose, in groups of G (32, 64 or 128) inputs. K % G == 0, N % 16 == 0.
+// a8: with the activations quantized to int8 per group (see quantize_row).
 // Returns 0, -1 when out of memory, -2 for another group size.
 int sc2_int4_matmul(const void* x, int x_bf16, int64_t M, int64_t K, int64_t G,
                     const uint8_t* packed, const uint16_t* scales, int64_t N, void* out,
-                    int out_bf16, int threads) {
-  const Tile* tiles = G == 32 ? TILES<8> : G == 64 ? TILES<16> : G == 128 ? TILES<32> : nullptr;
+                    int out_bf16, int a8, int threads) {
+  const Tile* tiles = a8 ? (G == 32 ? TILES_A8<8> : G == 64 ? TILES_A8<16>
+                            : G == 128 ? TILES_A8<32> : nullptr)
+                         : (G == 32 ? TILES<8> : G == 64 ? TILES<16>
+                            : G == 128 ? TILES<32> : nullptr);
   if (!tiles) return -2;
   const int64_t groups = K / G, blocks = N / ROWS;
-  uint16_t* xb = x_bf16 ? nullptr : static_cast<uint16_t*>(malloc(M * K * 2));
-  float* sums = static_cast<float*>(malloc(M * groups * sizeof(float)));
-  if ((!x_bf16 && !xb) || !sums) {
+  const bool convert = !x_bf16 && !a8;
+  uint16_t* xb = convert ? static_cast<uint16_t*>(malloc(M * K * 2)) : nullptr;
+  int8_t* q = a8 ? static_cast<int8_t*>(malloc(M * K)) : nullptr;
+  float* sums = static_cast<float*>(malloc(2 * M * groups * sizeof(float)));
+  if ((convert && !xb) || (a8 && !q) || !sums) {
     free(xb);
+    free(q);
     free(sums);
     return -1;
   }
-  const Input in{x_bf16 ? static_cast<const uint16_t*>(x) : xb, sums, K, G};
+  Input in{x_bf16 ? static_cast<const uint16_t*>(x) : xb, sums, K, G, q, sums + M * groups};
   uint16_t* bf = x_bf16 ? const_cast<uint16_t*>(in.x) : xb;
 #pragma omp parallel for num_threads(threads) schedule(static) if (M > 16)
-  for (int64_t t = 0; t < M; ++t) prepare_rows(x, x_bf16, t, t + 1, K, G, bf, sums);
+  for (int64_t t = 0; t < M; ++t) {
+    if (a8)
+      quantize_row(x, x_bf16, t, K, G, q, sums + M * groups, sums);
+    else
+      prepare_rows(x, x_bf16, t, t + 1, K, G, bf, sums);
+  }
 
   // Row blocks in chunks that stay in L2 while every token tile passes over them.
   const int64_t block_bytes = K / 4 * STEP_BYTES + groups * 2 * ROWS * 2;
@@ -163,6 +258,7 @@ int sc2_int4_matmul(const void* x, int x_bf16, int64_t M, int64_t K, int64_t G,
     }
   }
   free(xb);
+  free(q);
   free(sums);
   return 0;
 }

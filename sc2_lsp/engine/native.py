@@ -26,8 +26,8 @@ import torch
 
 SOURCE = Path(__file__).with_name("cpu_kernels.cpp")
 FLAGS = ["-O3", "-std=c++17", "-shared", "-fPIC", "-fopenmp", "-mavx512f", "-mavx512bw",
-         "-mavx512vl", "-mavx512bf16", "-mf16c", "-mfma"]
-CPU_FEATURES = ("avx512f", "avx512bw", "avx512vl", "avx512_bf16", "f16c", "fma")
+         "-mavx512vl", "-mavx512bf16", "-mavx512vnni", "-mf16c", "-mfma"]
+CPU_FEATURES = ("avx512f", "avx512bw", "avx512vl", "avx512_bf16", "avx512_vnni", "f16c", "fma")
 ROWS = 16  # the kernel's block of output rows
 
 
@@ -88,7 +88,7 @@ def _library() -> ctypes.CDLL | NativeUnavailable:
     fn.restype = ctypes.c_int
     fn.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_int64, ctypes.c_int64,
                    ctypes.c_int64, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int64,
-                   ctypes.c_void_p, ctypes.c_int, ctypes.c_int]
+                   ctypes.c_void_p, ctypes.c_int, ctypes.c_int, ctypes.c_int]
     fn = lib.sc2_bf16_matvec
     fn.restype = None
     fn.argtypes = [ctypes.c_void_p, ctypes.c_int64, ctypes.c_void_p, ctypes.c_int64,
@@ -119,16 +119,17 @@ def bf16_matvec(weight: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
 
 
 def int4_matmul(x: torch.Tensor, packed: torch.Tensor, scales: torch.Tensor,
-                out_dtype: torch.dtype) -> torch.Tensor:
+                out_dtype: torch.dtype, a8: bool = False) -> torch.Tensor:
     """x [M, K] (fp32 or bf16, contiguous) times the packed weight ([N, K]) transposed:
-    [M, N] in ``out_dtype`` (fp32 or bf16)."""
+    [M, N] in ``out_dtype`` (fp32 or bf16). ``a8``: x rounded to int8 codes per group
+    (twice the products per instruction, for prefills) instead of to bf16."""
     lib = _loaded()
     m, k = x.shape
     n = packed.shape[0] * ROWS
     out = torch.empty(m, n, dtype=out_dtype)
     status = lib.sc2_int4_matmul(x.data_ptr(), x.dtype == torch.bfloat16, m, k,
                                  k // scales.shape[1], packed.data_ptr(), scales.data_ptr(), n,
-                                 out.data_ptr(), out_dtype == torch.bfloat16,
+                                 out.data_ptr(), out_dtype == torch.bfloat16, a8,
                                  torch.get_num_threads())
     if status != 0:
         raise MemoryError(f"int4 kernel: no memory for a [{m}, {k}] input")

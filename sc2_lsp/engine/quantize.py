@@ -40,8 +40,12 @@ Report = Callable[[int, str], None]
 class PackedLinear(nn.Module):
     """``x @ W.T + b`` with W packed for a kernel.
 
-    Our int4 kernel (``layout == "native"``) takes any number of rows at the speed of a
-    matrix product and computes each row alike, so it runs every input. ATen's kernels are matrix-vector products at heart: they unpack the weight again for
+    Our int4 kernel (``layout == "native"``) takes any number of rows and computes each
+    row alike, so it runs every input; a bf16 model's prefills (more than ``KERNEL_ROWS``
+    rows) take their activations to int8, which doubles the products per instruction (a
+    prefill is bound by products, a decode step by bytes). fp32 models, the small ones,
+    keep every row on bf16 activations, so a position's values do not depend on how many
+    tokens ran together. ATen's kernels are matrix-vector products at heart: they unpack the weight again for
     every block of 4 input rows, so a 512-token prefill chunk runs 9x slower than bf16
     (measured here). A bf16 model's inputs with more than ``KERNEL_ROWS`` rows therefore
     run one ordinary matrix product on the weight unpacked for the call. fp32 models (the
@@ -79,7 +83,8 @@ class PackedLinear(nn.Module):
     def _native(self, h: torch.Tensor) -> torch.Tensor:
         if h.dtype not in (torch.float32, torch.bfloat16):
             h = h.float()
-        return native.int4_matmul(h.contiguous(), self.packed, self.scales, h.dtype)
+        prefill = h.dtype == torch.bfloat16 and h.shape[0] > KERNEL_ROWS
+        return native.int4_matmul(h.contiguous(), self.packed, self.scales, h.dtype, prefill)
 
     def _kernel(self, h: torch.Tensor) -> torch.Tensor:
         if self.kind == INT8:
