@@ -111,3 +111,15 @@ def test_int4_prefill_on_int8_activations_is_exact_for_its_codes():
     assert ((got.double() - exact).abs().max() / exact.abs().max()) < 1e-5
     plain = native.int4_matmul(x, packed, scales, torch.float32)
     assert 1e-4 < ((got - plain).norm() / plain.norm()) < 0.02  # int8 codes, not bf16
+
+
+def test_int8_product_is_the_exact_product_of_its_codes():
+    torch.manual_seed(5)
+    weight, x = torch.randn(48, 96), torch.randn(3, 96)
+    packed, scale = native.pack_int8(weight)
+    codes = (weight / scale[:, None]).round().clamp(-127, 127)
+    exact = x.double() @ (codes.double() * scale.double()[:, None]).T
+    got = native.int8_matmul(x, packed, scale, torch.float32)
+    assert ((got.double() - exact).abs().max() / exact.abs().max()) < 1e-6
+    assert torch.equal(native.int8_matmul(x.bfloat16(), packed, scale, torch.float32),
+                       native.int8_matmul(x.bfloat16().float(), packed, scale, torch.float32))

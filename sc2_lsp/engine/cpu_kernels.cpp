@@ -263,6 +263,47 @@ int sc2_int4_matmul(const void* x, int x_bf16, int64_t M, int64_t K, int64_t G,
   return 0;
 }
 
+// out[M][N] (fp32, or bf16 when out_bf16) = x[M][K] (fp32, or bf16 when x_bf16) times an
+// 8-bit weight's transpose: packed [N / 16][K][16] int8 codes, w[n][k] = scale[n] * code.
+//
+// Why: int4 models keep their LM head at 8 bits (the logits come from it), and ATen's
+// int8 kernel reads it at ~16 GB/s. Codes become fp32 exactly, so this is an fp32 product
+// of exact weights; four accumulators per block hide the FMA's latency.
+int sc2_int8_matmul(const void* x, int x_bf16, int64_t M, int64_t K, const int8_t* packed,
+                    const float* scale, int64_t N, void* out, int out_bf16, int threads) {
+  float* xf = static_cast<float*>(malloc(M * K * sizeof(float)));
+  if (!xf) return -1;
+  for (int64_t i = 0; i < M * K; ++i) {
+    if (x_bf16) {
+      const uint32_t bits = static_cast<uint32_t>(static_cast<const uint16_t*>(x)[i]) << 16;
+      memcpy(xf + i, &bits, 4);
+    } else {
+      xf[i] = static_cast<const float*>(x)[i];
+    }
+  }
+#pragma omp parallel for num_threads(threads) schedule(static)
+  for (int64_t b = 0; b < N / ROWS; ++b) {
+    const int8_t* w = packed + b * K * ROWS;
+    const __m512 sc = _mm512_loadu_ps(scale + b * ROWS);
+    for (int64_t t = 0; t < M; ++t) {
+      const float* xt = xf + t * K;
+      __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(),
+                       _mm512_setzero_ps()};
+      for (int64_t k = 0; k < K; k += 4)
+        for (int j = 0; j < 4; ++j) {
+          const __m512 codes = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(
+              _mm_loadu_si128(reinterpret_cast<const __m128i*>(w + (k + j) * ROWS))));
+          acc[j] = _mm512_fmadd_ps(codes, _mm512_set1_ps(xt[k + j]), acc[j]);
+        }
+      const __m512 y = _mm512_mul_ps(
+          _mm512_add_ps(_mm512_add_ps(acc[0], acc[1]), _mm512_add_ps(acc[2], acc[3])), sc);
+      store_tile<1>(&y, t, static_cast<float*>(out), N, b * ROWS, out_bf16 != 0);
+    }
+  }
+  free(xf);
+  return 0;
+}
+
 // out[N] (fp32, or bf16 when out_bf16) = w[N][K] (bf16, rows ldw apart) times x[K] (bf16).
 //
 // Why: torch's bf16 matrix-vector product reads the weights at 7-15 GB/s here, a third of

@@ -89,6 +89,11 @@ def _library() -> ctypes.CDLL | NativeUnavailable:
     fn.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_int64, ctypes.c_int64,
                    ctypes.c_int64, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int64,
                    ctypes.c_void_p, ctypes.c_int, ctypes.c_int, ctypes.c_int]
+    fn = lib.sc2_int8_matmul
+    fn.restype = ctypes.c_int
+    fn.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_int64, ctypes.c_int64,
+                   ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int64, ctypes.c_void_p,
+                   ctypes.c_int, ctypes.c_int]
     fn = lib.sc2_bf16_matvec
     fn.restype = None
     fn.argtypes = [ctypes.c_void_p, ctypes.c_int64, ctypes.c_void_p, ctypes.c_int64,
@@ -134,6 +139,31 @@ def int4_matmul(x: torch.Tensor, packed: torch.Tensor, scales: torch.Tensor,
     if status != 0:
         raise MemoryError(f"int4 kernel: no memory for a [{m}, {k}] input")
     return out
+
+
+def int8_matmul(x: torch.Tensor, packed: torch.Tensor, scale: torch.Tensor,
+                out_dtype: torch.dtype) -> torch.Tensor:
+    """x [M, K] (fp32 or bf16, contiguous) times a `pack_int8` weight ([N, K]) transposed."""
+    m, k = x.shape
+    n = scale.shape[0]
+    out = torch.empty(m, n, dtype=out_dtype)
+    status = _loaded().sc2_int8_matmul(x.data_ptr(), x.dtype == torch.bfloat16, m, k,
+                                       packed.data_ptr(), scale.data_ptr(), n, out.data_ptr(),
+                                       out_dtype == torch.bfloat16, torch.get_num_threads())
+    if status != 0:
+        raise MemoryError(f"int8 kernel: no memory for a [{m}, {k}] input")
+    return out
+
+
+def pack_int8(weight: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Symmetric 8-bit codes per row, w ≈ scale[n] * code: packed [N / 16, K * 16] int8
+    (16 rows' codes of one input side by side) and scale [N] fp32. N % 16 == 0."""
+    n, k = weight.shape
+    w = weight.float()
+    scale = (w.abs().amax(dim=1) / 127).clamp_(min=1e-10)
+    codes = (w / scale[:, None]).round_().clamp_(-127, 127).to(torch.int8)
+    packed = codes.view(n // ROWS, ROWS, k).transpose(1, 2).reshape(n // ROWS, -1).contiguous()
+    return packed, scale
 
 
 def pack_int4(weight: torch.Tensor, group: int) -> tuple[torch.Tensor, torch.Tensor]:

@@ -83,6 +83,8 @@ class PackedLinear(nn.Module):
     def _native(self, h: torch.Tensor) -> torch.Tensor:
         if h.dtype not in (torch.float32, torch.bfloat16):
             h = h.float()
+        if self.kind == INT8:
+            return native.int8_matmul(h.contiguous(), self.packed, self.scales, h.dtype)
         prefill = h.dtype == torch.bfloat16 and h.shape[0] > KERNEL_ROWS
         return native.int4_matmul(h.contiguous(), self.packed, self.scales, h.dtype, prefill)
 
@@ -119,8 +121,9 @@ def packed_linear(kind: str, weight: torch.Tensor, bias: torch.Tensor | None,
     """The packed form of one linear layer's weight ([out, in]), for ATen's kernels or
     (int4, ``layout="native"``) for ours."""
     if layout == "native":
-        packed, scales = native.pack_int4(weight, group_size)
-        return PackedLinear(INT4, packed, scales, bias, weight.shape[1], group_size,
+        packed, scales = (native.pack_int4(weight, group_size) if kind == INT4
+                          else native.pack_int8(weight))
+        return PackedLinear(kind, packed, scales, bias, weight.shape[1], group_size,
                             torch.bfloat16, "native")
     if kind == INT8:
         w = weight.float()
@@ -254,7 +257,9 @@ def quantize_model(model, kind: str, report: Report, start: int = 40, end: int =
     """Replace the model's projections by packed ones, in place, one layer at a time.
 
     With `int4` the LM head is packed to 8 bits, as llama.cpp's Q4_K_M keeps its output
-    matrix at 6: it is the largest single matrix and the one every logit comes from."""
+    matrix at 6: it is the largest single matrix and the one every logit comes from. It
+    only ever sees the rows whose logits are wanted (one per step), so with our int4
+    kernel it runs on our 8-bit matrix-vector kernel too."""
     dtype = torch.bfloat16 if model.dtype == torch.float32 else model.dtype
     layout = int4_layout(model.device.type)[0] if kind == INT4 else "aten"
     group = int4_group_size(model, layout) if kind == INT4 else 0
@@ -269,7 +274,9 @@ def quantize_model(model, kind: str, report: Report, start: int = 40, end: int =
             linear = getattr(parent, name)
             setattr(parent, name, pack(linear.weight, linear.bias))
     head = model.lm_head
-    model.lm_head = packed_linear(INT8, head.weight, head.bias, 0, dtype)
+    ours = layout == "native" and head.out_features % native.ROWS == 0
+    model.lm_head = packed_linear(INT8, head.weight, head.bias, 0, dtype,
+                                  "native" if ours else "aten")
     model.config.tie_word_embeddings = False  # the head is no longer the embedding's weight
 
 
