@@ -70,6 +70,25 @@ def test_lean_forward_gives_transformers_logits_in_pieces_with_crops(tiny_loaded
     torch.testing.assert_close(torch.cat(pieces), reference, atol=1e-5, rtol=1e-4)
 
 
+@torch.inference_mode()
+def test_lean_forward_on_bf16_steps_through_our_kernels_to_transformers_logits(tokenizer,
+                                                                               code_ids):
+    """A bf16 model's one-token steps run on our matrix-vector and attention kernels
+    (head size 32): each step's logits are transformers' own, to bf16's precision, past the
+    64-token window."""
+    from sc2_lsp.engine import native
+
+    model = tiny_model(tokenizer, hidden_size=128, intermediate_size=256,
+                       num_attention_heads=4, num_key_value_heads=2).to(torch.bfloat16)
+    ids = code_ids[:100]
+    reference = model(input_ids=torch.tensor([ids])).logits[0, 40:].float()  # [60, V]
+    forward, kv = LeanForward(model), KVBuffers()
+    assert forward.native_attention == (native.unavailable() is None)
+    steps = [forward(kv, ids[:41], 1)] + [forward(kv, [t], 1) for t in ids[41:]]
+    got = torch.cat(steps).float()
+    assert ((got - reference).norm(dim=-1) / reference.norm(dim=-1)).max() < 0.03
+
+
 def test_transcript_text_is_the_decoded_text_token_by_token(tokenizer):
     """Incremental text joins UTF-8 characters split across byte-level tokens."""
     from sc2_lsp.engine.decoding import _Transcript

@@ -123,3 +123,17 @@ def test_int8_product_is_the_exact_product_of_its_codes():
     assert ((got.double() - exact).abs().max() / exact.abs().max()) < 1e-6
     assert torch.equal(native.int8_matmul(x.bfloat16(), packed, scale, torch.float32),
                        native.int8_matmul(x.bfloat16().float(), packed, scale, torch.float32))
+
+
+@pytest.mark.parametrize("length", [1, 17, 300])
+def test_one_row_attention_is_the_exact_attention_rounded(length):
+    """Grouped heads (12 queries per key head), keys a window of a longer buffer."""
+    torch.manual_seed(length)
+    keys, values = torch.randn(2, 512, 64).bfloat16(), torch.randn(2, 512, 64).bfloat16()
+    keys, values = keys[:, 7:7 + length], values[:, 7:7 + length]
+    q = torch.randn(24, 64).bfloat16()
+    exact = torch.nn.functional.scaled_dot_product_attention(
+        q.double().view(2, 12, 64), keys.double(), values.double(), scale=0.125)
+    got = native.attend_one(q, keys, values, 0.125)
+    assert ((got.double() - exact.reshape(24, 64)).abs() <= exact.reshape(24, 64).abs() * 2**-7
+            + 1e-3).all()

@@ -23,6 +23,7 @@
 // Build: g++ -O3 -mavx512f -mavx512bw -mavx512bf16 -mavx512vnni -mf16c -mfma -fopenmp
 // (native.py).
 #include <immintrin.h>
+#include <math.h>
 #include <omp.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -301,6 +302,81 @@ int sc2_int8_matmul(const void* x, int x_bf16, int64_t M, int64_t K, const int8_
     }
   }
   free(xf);
+  return 0;
+}
+
+namespace {
+
+// e^x for x <= 0 (softmax after subtracting the maximum), Cephes' expf: 2^n e^r.
+inline __m512 exp_ps(__m512 x) {
+  x = _mm512_max_ps(x, _mm512_set1_ps(-87.3f));
+  const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504f)),
+                                        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
+  r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
+  static constexpr float poly[] = {1.3981999507e-3f, 8.3334519073e-3f, 4.1665795894e-2f,
+                                   1.6666665459e-1f, 5.0000001201e-1f};
+  __m512 p = _mm512_set1_ps(1.9875691500e-4f);
+  for (float c : poly) p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(c));
+  p = _mm512_fmadd_ps(p, _mm512_mul_ps(r, r), _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
+  return _mm512_scalef_ps(p, n);
+}
+
+inline __m512 bf16x16(const uint16_t* p) {  // 16 bf16 -> fp32, exactly
+  return _mm512_castsi512_ps(_mm512_slli_epi32(
+      _mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p))), 16));
+}
+
+}  // namespace
+
+// One query row's attention for every head: q [H][d], keys and values [Hkv][L][d] (each kv
+// head head_stride elements after the last; rows d apart), all bf16; out [H][d] bf16.
+// Scores, softmax and the weighted sum in fp32. d % 32 == 0, d <= 256.
+//
+// Why: a decode step attends one query over the whole window, and torch's bf16 products
+// for that shape cost ~0.4 ms a layer here (12 ms a step for a 3B model at 1,024 tokens),
+// ten times what reading the keys and values takes. Returns 0, or -1 when out of memory.
+int sc2_attend_one(const uint16_t* q, int64_t H, int64_t Hkv, int64_t d, const uint16_t* keys,
+                   const uint16_t* values, int64_t head_stride, int64_t L, float scale,
+                   uint16_t* out, int threads) {
+  float* scores = static_cast<float*>(malloc(H * (L + 16) * sizeof(float)));
+  if (!scores) return -1;
+#pragma omp parallel for num_threads(threads) schedule(static)
+  for (int64_t h = 0; h < H; ++h) {
+    const uint16_t* k = keys + h / (H / Hkv) * head_stride;
+    const uint16_t* v = values + h / (H / Hkv) * head_stride;
+    float* s = scores + h * (L + 16);
+    __m512bh qv[8];
+    for (int64_t c = 0; c < d / 32; ++c)
+      qv[c] = (__m512bh)_mm512_loadu_si512(q + h * d + 32 * c);
+    float top = -INFINITY;
+    for (int64_t j = 0; j < L; ++j) {
+      __m512 acc = _mm512_setzero_ps();
+      for (int64_t c = 0; c < d / 32; ++c)
+        acc = _mm512_dpbf16_ps(acc, (__m512bh)_mm512_loadu_si512(k + j * d + 32 * c), qv[c]);
+      s[j] = _mm512_reduce_add_ps(acc) * scale;
+      top = s[j] > top ? s[j] : top;
+    }
+    __m512 total = _mm512_setzero_ps();
+    for (int64_t j = 0; j < L; j += 16) {
+      const __mmask16 live = L - j >= 16 ? 0xFFFF : (1u << (L - j)) - 1;
+      const __m512 e = exp_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(live, s + j),
+                                            _mm512_set1_ps(top)));
+      _mm512_mask_storeu_ps(s + j, live, e);
+      total = _mm512_add_ps(total, _mm512_maskz_mov_ps(live, e));
+    }
+    const float inv = 1.0f / _mm512_reduce_add_ps(total);
+    __m512 o[16];
+    for (int64_t c = 0; c < d / 16; ++c) o[c] = _mm512_setzero_ps();
+    for (int64_t j = 0; j < L; ++j) {
+      const __m512 p = _mm512_set1_ps(s[j]);
+      for (int64_t c = 0; c < d / 16; ++c) o[c] = _mm512_fmadd_ps(p, bf16x16(v + j * d + 16 * c), o[c]);
+    }
+    for (int64_t c = 0; c < d / 16; ++c)
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + h * d + 16 * c),
+                          (__m256i)_mm512_cvtneps_pbh(_mm512_mul_ps(o[c], _mm512_set1_ps(inv))));
+  }
+  free(scores);
   return 0;
 }
 

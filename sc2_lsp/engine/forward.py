@@ -81,6 +81,8 @@ class LeanForward:
         self.window = config.sliding_window or 1 << 62
         self.device = self.inv_freq.device
         self.row_by_row = _batch_invariant_linears(model)
+        self.native_attention = (self.device.type == "cpu" and self.head_dim % 32 == 0
+                                 and self.head_dim <= 256 and native.unavailable() is None)
         self._cos = self._sin = torch.empty(0, self.head_dim)  # RoPE tables, [positions, d]
 
     def __call__(self, kv: KVBuffers, ids: list[int], keep: int) -> torch.Tensor:
@@ -116,11 +118,15 @@ class LeanForward:
 
     def _one_row(self, q: torch.Tensor, keys: torch.Tensor, values: torch.Tensor, position: int,
                  layer: _Layer) -> torch.Tensor:
-        """Attention of the query at ``position`` ([H, 1, d]) over its window of keys: three
-        batched products over the query heads grouped by their key head, cheaper for one
-        row than the fused kernel's setup."""
+        """Attention of the query at ``position`` ([H, 1, d]) over its window of keys: our
+        kernel for bf16 (native.py; torch's bf16 products cost 3x more for this shape),
+        else three batched products over the query heads grouped by their key head,
+        cheaper for one row than the fused kernel's setup."""
         low = max(0, position + 1 - self.window)
         keys, values = keys[:, low:position + 1], values[:, low:position + 1]  # [Hkv, L, d]
+        if self.native_attention and q.dtype == torch.bfloat16:
+            return native.attend_one(q.reshape(self.heads, self.head_dim).contiguous(), keys,
+                                     values, layer.scaling)[:, None]  # [H, 1, d]
         grouped = q.reshape(self.kv_heads, -1, self.head_dim)  # [Hkv, H / Hkv, d]
         scores = torch.bmm(grouped, keys.transpose(1, 2)).mul_(layer.scaling)  # [Hkv, H/Hkv, L]
         return torch.bmm(scores.softmax(-1), values).view(self.heads, 1, self.head_dim)

@@ -69,7 +69,9 @@ def _build(cxx: str) -> Path:
     done = subprocess.run([cxx, *FLAGS, str(SOURCE), "-o", tmp], capture_output=True, text=True)
     if done.returncode != 0:
         os.unlink(tmp)
-        first = (done.stderr.strip().splitlines() or ["(no output)"])[0]
+        lines = done.stderr.strip().splitlines()
+        first = next((line for line in lines if "error" in line), lines[0] if lines
+                     else "(no output)")
         raise NativeUnavailable(f"compiling {SOURCE.name} failed: {first}")
     os.replace(tmp, target)
     return target
@@ -94,6 +96,11 @@ def _library() -> ctypes.CDLL | NativeUnavailable:
     fn.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_int64, ctypes.c_int64,
                    ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int64, ctypes.c_void_p,
                    ctypes.c_int, ctypes.c_int]
+    fn = lib.sc2_attend_one
+    fn.restype = ctypes.c_int
+    fn.argtypes = [ctypes.c_void_p, ctypes.c_int64, ctypes.c_int64, ctypes.c_int64,
+                   ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int64, ctypes.c_int64,
+                   ctypes.c_float, ctypes.c_void_p, ctypes.c_int]
     fn = lib.sc2_bf16_matvec
     fn.restype = None
     fn.argtypes = [ctypes.c_void_p, ctypes.c_int64, ctypes.c_void_p, ctypes.c_int64,
@@ -112,6 +119,22 @@ def _loaded() -> ctypes.CDLL:
     if isinstance(lib, NativeUnavailable):
         raise lib
     return lib
+
+
+def attend_one(q: torch.Tensor, keys: torch.Tensor, values: torch.Tensor,
+               scale: float) -> torch.Tensor:
+    """Attention of one query row: q [H, d] contiguous, keys and values [Hkv, L, d] with
+    rows contiguous (views of a longer buffer are fine), all bf16: [H, d] bf16."""
+    heads, d = q.shape
+    kv_heads, length, _ = keys.shape
+    assert keys.stride()[1:] == (d, 1) and values.stride() == keys.stride()
+    out = torch.empty(heads, d, dtype=torch.bfloat16)
+    status = _loaded().sc2_attend_one(q.data_ptr(), heads, kv_heads, d, keys.data_ptr(),
+                                      values.data_ptr(), keys.stride(0), length, scale,
+                                      out.data_ptr(), torch.get_num_threads())
+    if status != 0:
+        raise MemoryError(f"attention kernel: no memory for {length} positions")
+    return out
 
 
 def bf16_matvec(weight: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
