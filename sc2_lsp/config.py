@@ -59,8 +59,9 @@ class ModelSpec:
         "random:NAME with NAME tiny, starcoder2-3b, 7b or 15b (random weights, for testing).",
         shown="$SC2_MODEL, else the embedded model")
     quant: Literal["auto", "none", "int4", "int8-torch", "int8", "nf4"] = setting(
-        "none", "Weight quantization: int4 and int8-torch are torch-native weight-only; "
-        "int8 and nf4 bitsandbytes (nf4 computes in bf16); auto the fastest for the device.")
+        "none", "Weight quantization: int4 (4-bit groups, our AVX512 kernel on CPUs that have "
+        "it, else ATen's) and int8-torch (ATen's) are weight-only; int8 and nf4 bitsandbytes "
+        "(nf4 computes in bf16); auto the fastest for the device.")
     dtype: Literal["auto", "bf16", "fp16", "fp32"] = setting(
         "auto", "Compute dtype; auto: bf16 for large models on bf16-capable hardware, else fp32.")
     device: Literal["auto", "cpu", "cuda", "mps"] = setting(

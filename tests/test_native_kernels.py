@@ -57,15 +57,17 @@ def test_int4_packing_is_within_half_a_step_of_the_weights():
     assert packed.dtype == torch.uint8 and packed.numel() == weight.numel() // 2
 
 
-def test_bf16_matvec_is_the_exact_product_rounded():
+@pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float32])
+def test_matvec_is_the_exact_product_rounded(dtype):
     """Rows not a multiple of the kernel's 4, and rows further apart than they are long."""
     torch.manual_seed(3)
-    wide = torch.randn(37, 160).bfloat16()
-    weight, x = wide[:, :96], torch.randn(96).bfloat16()
+    wide = torch.randn(37, 160).to(dtype)
+    weight, x = wide[:, :96], torch.randn(96).to(dtype)
     exact = weight.double() @ x.double()
-    got = native.bf16_matvec(weight, x)
-    assert got.dtype == torch.bfloat16 and got.shape == (37,)
-    assert ((got.double() - exact).abs() <= exact.abs() * 2**-8 + 1e-5).all()
+    got = native.matvec(weight, x)
+    assert got.dtype == dtype and got.shape == (37,)
+    bound = 2**-8 if dtype == torch.bfloat16 else 1e-6
+    assert ((got.double() - exact).abs() <= exact.abs() * bound + 1e-5).all()
 
 
 def test_without_a_compiler_int4_loads_on_atens_kernel_and_says_so(tmp_path):

@@ -1,6 +1,6 @@
 // Matrix products for decoding on AVX512-BF16 CPUs: 4-bit weights times bf16 activations for
-// any number of input rows (sc2_int4_matmul), and a bf16 matrix times one bf16 vector
-// (sc2_bf16_matvec).
+// any number of input rows (sc2_int4_matmul), an int8 LM head (sc2_int8_matmul), one query
+// row's attention (sc2_attend_one), and a bf16 or fp32 matrix times one vector (sc2_matvec).
 //
 // A prefill may instead take its activations to int8 (a8): `vpdpbusd` does 64 products per
 // instruction where `vdpbf16ps` does 32, and a prefill is bound by products, not bytes.
@@ -380,13 +380,15 @@ int sc2_attend_one(const uint16_t* q, int64_t H, int64_t Hkv, int64_t d, const u
   return 0;
 }
 
-// out[N] (fp32, or bf16 when out_bf16) = w[N][K] (bf16, rows ldw apart) times x[K] (bf16).
+// out[N] (fp32, or bf16 when out_bf16) = w[N][K] (rows ldw apart) times x[K], both bf16, or
+// both fp32 when fp32.
 //
-// Why: torch's bf16 matrix-vector product reads the weights at 7-15 GB/s here, a third of
-// the memory's bandwidth; this streams four rows at a time through vdpbf16ps (32 products
-// per instruction) and reads them at the memory's speed. K % 32 == 0.
-void sc2_bf16_matvec(const uint16_t* x, int64_t K, const uint16_t* w, int64_t N, int64_t ldw,
-                     void* out, int out_bf16, int threads) {
+// Why: torch's matrix-vector products read bf16 weights at 7-15 GB/s here, a third of the
+// memory's bandwidth, and a small fp32 model's (which sit in L3) at about the same; this
+// streams four rows at a time through vdpbf16ps (32 products per instruction) or FMAs and
+// reads at the memory's speed. K % 32 == 0.
+void sc2_matvec(const void* x, int64_t K, const void* w, int64_t N, int64_t ldw, void* out,
+                int out_bf16, int fp32, int threads) {
   constexpr int64_t R = 4;
   const int64_t quads = (N + R - 1) / R;
 #pragma omp parallel for num_threads(threads) schedule(static)
@@ -394,11 +396,23 @@ void sc2_bf16_matvec(const uint16_t* x, int64_t K, const uint16_t* w, int64_t N,
     const int64_t n0 = qd * R, rows = N - n0 < R ? N - n0 : R;
     __m512 acc[R];
     for (int r = 0; r < R; ++r) acc[r] = _mm512_setzero_ps();
-    for (int64_t k = 0; k < K; k += 32) {
-      const __m512bh xk = (__m512bh)_mm512_loadu_si512(x + k);
-      for (int r = 0; r < R; ++r)
-        if (r < rows)
-          acc[r] = _mm512_dpbf16_ps(acc[r], (__m512bh)_mm512_loadu_si512(w + (n0 + r) * ldw + k), xk);
+    if (fp32) {
+      const float* xf = static_cast<const float*>(x);
+      const float* wf = static_cast<const float*>(w);
+      for (int64_t k = 0; k < K; k += 16) {
+        const __m512 xk = _mm512_loadu_ps(xf + k);
+        for (int r = 0; r < R; ++r)
+          if (r < rows) acc[r] = _mm512_fmadd_ps(_mm512_loadu_ps(wf + (n0 + r) * ldw + k), xk, acc[r]);
+      }
+    } else {
+      const uint16_t* xb = static_cast<const uint16_t*>(x);
+      const uint16_t* wb = static_cast<const uint16_t*>(w);
+      for (int64_t k = 0; k < K; k += 32) {
+        const __m512bh xk = (__m512bh)_mm512_loadu_si512(xb + k);
+        for (int r = 0; r < R; ++r)
+          if (r < rows)
+            acc[r] = _mm512_dpbf16_ps(acc[r], (__m512bh)_mm512_loadu_si512(wb + (n0 + r) * ldw + k), xk);
+      }
     }
     for (int r = 0; r < rows; ++r) {
       const float y = _mm512_reduce_add_ps(acc[r]);

@@ -11,8 +11,8 @@ values live in preallocated per-layer buffers that a crop only shortens.
 A decode step is one token, so what it costs beyond reading the weights is the number of
 torch calls: q, k and v are one matrix-vector product (fused here for plain linears, packed
 fused by quantize.py), RoPE is a lookup in a table grown by doubling and applied to queries
-and keys at once, and plain bf16 linears run one token through our matrix-vector kernel
-(native.py), fp32 ones through ``addmv``.
+and keys at once, and plain linears run one token through our matrix-vector kernel
+(native.py; ``addmv`` where it cannot run).
 """
 
 from __future__ import annotations
@@ -183,17 +183,17 @@ def _projection(module: nn.Module) -> Projection:
 
 
 def _dense(weight: torch.Tensor, bias: torch.Tensor | None) -> Projection:
-    """One row through a matrix-vector product: our bf16 kernel (native.py), which reads
-    the weights at the memory's speed, where it runs, else ``addmv``."""
-    ours = (weight.dtype == torch.bfloat16 and weight.device.type == "cpu"
+    """One row through a matrix-vector product: our kernel (native.py), which reads the
+    weights at the memory's speed, where it runs, else ``addmv``."""
+    ours = (weight.dtype in (torch.bfloat16, torch.float32) and weight.device.type == "cpu"
             and weight.shape[1] % 32 == 0 and weight.stride(1) == 1
             and native.unavailable() is None)
 
     def project(x: torch.Tensor) -> torch.Tensor:  # [n, in] -> [n, out]
         if x.shape[0] != 1:
             return F.linear(x, weight, bias)
-        if ours and x.dtype == torch.bfloat16:
-            y = native.bf16_matvec(weight, x[0].contiguous())
+        if ours and x.dtype == weight.dtype:
+            y = native.matvec(weight, x[0].contiguous())
             return (y if bias is None else y.add_(bias))[None]
         if bias is None:
             return torch.mv(weight, x[0])[None]

@@ -1,4 +1,5 @@
-"""Our CPU kernels (cpu_kernels.cpp: int4 and bf16 products for decoding), compiled on this machine the first time it is needed.
+"""Our CPU kernels (cpu_kernels.cpp: a decode step's products), built on this machine at
+first use.
 
 It is a plain C++ file with no torch headers, so it builds in about a second with the
 system's g++ and loads through ctypes; compiled with ``-fopenmp`` it shares the OpenMP
@@ -101,10 +102,10 @@ def _library() -> ctypes.CDLL | NativeUnavailable:
     fn.argtypes = [ctypes.c_void_p, ctypes.c_int64, ctypes.c_int64, ctypes.c_int64,
                    ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int64, ctypes.c_int64,
                    ctypes.c_float, ctypes.c_void_p, ctypes.c_int]
-    fn = lib.sc2_bf16_matvec
+    fn = lib.sc2_matvec
     fn.restype = None
     fn.argtypes = [ctypes.c_void_p, ctypes.c_int64, ctypes.c_void_p, ctypes.c_int64,
-                   ctypes.c_int64, ctypes.c_void_p, ctypes.c_int, ctypes.c_int]
+                   ctypes.c_int64, ctypes.c_void_p, ctypes.c_int, ctypes.c_int, ctypes.c_int]
     return lib
 
 
@@ -137,12 +138,14 @@ def attend_one(q: torch.Tensor, keys: torch.Tensor, values: torch.Tensor,
     return out
 
 
-def bf16_matvec(weight: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-    """weight [N, K] (bf16, rows contiguous) times x [K] (bf16, contiguous): [N] bf16."""
+def matvec(weight: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """weight [N, K] (rows contiguous) times x [K] (contiguous), both bf16 or both fp32:
+    [N] in their dtype. K % 32 == 0."""
     n, k = weight.shape
-    out = torch.empty(n, dtype=torch.bfloat16)
-    _loaded().sc2_bf16_matvec(x.data_ptr(), k, weight.data_ptr(), n, weight.stride(0),
-                              out.data_ptr(), 1, torch.get_num_threads())
+    out = torch.empty(n, dtype=weight.dtype)
+    fp32 = weight.dtype == torch.float32
+    _loaded().sc2_matvec(x.data_ptr(), k, weight.data_ptr(), n, weight.stride(0),
+                         out.data_ptr(), not fp32, fp32, torch.get_num_threads())
     return out
 
 
@@ -211,12 +214,13 @@ def pack_int4(weight: torch.Tensor, group: int) -> tuple[torch.Tensor, torch.Ten
     return packed, scales
 
 
-def unpack_int4(packed: torch.Tensor, scales: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+def unpack_int4(packed: torch.Tensor, scales: torch.Tensor, dtype: torch.dtype
+                ) -> torch.Tensor:
     """The weight ([N, K]) a `pack_int4` packing stands for, d q + m."""
     blocks, steps = packed.shape[0], packed.shape[1] // (2 * ROWS)
     pairs = packed.view(blocks, steps, ROWS, 2)
     q = torch.stack((pairs & 15, pairs >> 4), dim=3)  # [block, step, row, half, e]
     q = q.permute(0, 2, 1, 3, 4).reshape(blocks * ROWS, steps * 4)  # [N, K]
-    d, m = scales.permute(0, 3, 1, 2).reshape(blocks * ROWS, -1, 2).unbind(-1)  # [N, K / 32]
-    w = q.view(q.shape[0], d.shape[1], -1).to(dtype) * d[..., None].to(dtype) + m[..., None].to(dtype)
+    d, m = scales.permute(0, 3, 1, 2).reshape(blocks * ROWS, -1, 2).to(dtype).unbind(-1)
+    w = q.view(q.shape[0], d.shape[1], -1).to(dtype) * d[..., None] + m[..., None]  # [N, K / G, G]
     return w.view(q.shape)

@@ -45,7 +45,9 @@ class PackedLinear(nn.Module):
     rows) take their activations to int8, which doubles the products per instruction (a
     prefill is bound by products, a decode step by bytes). fp32 models, the small ones,
     keep every row on bf16 activations, so a position's values do not depend on how many
-    tokens ran together. ATen's kernels are matrix-vector products at heart: they unpack the weight again for
+    tokens ran together.
+
+    ATen's kernels are matrix-vector products at heart: they unpack the weight again for
     every block of 4 input rows, so a 512-token prefill chunk runs 9x slower than bf16
     (measured here). A bf16 model's inputs with more than ``KERNEL_ROWS`` rows therefore
     run one ordinary matrix product on the weight unpacked for the call. fp32 models (the
