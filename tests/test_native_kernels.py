@@ -139,3 +139,17 @@ def test_one_row_attention_is_the_exact_attention_rounded(length):
     got = native.attend_one(q, keys, values, 0.125)
     assert ((got.double() - exact.reshape(24, 64)).abs() <= exact.reshape(24, 64).abs() * 2**-7
             + 1e-3).all()
+
+
+def test_bias_and_gelu_are_applied_in_fp32_before_rounding():
+    """The lean forward's MLP runs product, bias and GELU (tanh form) as one call."""
+    torch.manual_seed(6)
+    packed, scales = native.pack_int4(torch.randn(32, 128) * 0.05, 64)
+    x, bias = torch.randn(5, 128), torch.randn(32)
+    plain = native.int4_matmul(x, packed, scales, torch.float32)
+    fused = native.int4_matmul(x, packed, scales, torch.float32, bias=bias, gelu=True)
+    expected = torch.nn.functional.gelu(plain + bias, approximate="tanh")
+    assert (fused - expected).abs().max() < 1e-6 * expected.abs().max() + 1e-7
+    head, scale = native.pack_int8(torch.randn(48, 128))
+    assert torch.equal(native.int8_matmul(x, head, scale, torch.float32, bias=bias.repeat(2)[:48]),
+                       native.int8_matmul(x, head, scale, torch.float32) + bias.repeat(2)[:48])

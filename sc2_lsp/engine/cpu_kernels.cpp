@@ -43,7 +43,37 @@ struct Input {
   int64_t K, G;
   const int8_t* q = nullptr;    // a8: [M][K], x ≈ scale * q per group
   const float* scale = nullptr;  // a8: [M][K / G]
+  const float* bias = nullptr;   // [N], added to every output row (fp32, before rounding)
+  bool gelu = false;             // then GELU's tanh form (transformers' gelu_pytorch_tanh)
 };
+
+// e^x, Cephes' expf: 2^n e^r (inputs below -87.3 give e^-87.3, above 88.7 infinity).
+inline __m512 exp_ps(__m512 x) {
+  x = _mm512_max_ps(x, _mm512_set1_ps(-87.3f));
+  const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504f)),
+                                        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
+  r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
+  static constexpr float poly[] = {1.3981999507e-3f, 8.3334519073e-3f, 4.1665795894e-2f,
+                                   1.6666665459e-1f, 5.0000001201e-1f};
+  __m512 p = _mm512_set1_ps(1.9875691500e-4f);
+  for (float c : poly) p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(c));
+  p = _mm512_fmadd_ps(p, _mm512_mul_ps(r, r), _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
+  return _mm512_scalef_ps(p, n);
+}
+
+// x / 2 * (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3))), tanh(u) = 1 - 2 / (e^2u + 1)
+inline __m512 gelu_tanh(__m512 x) {
+  const __m512 u = _mm512_mul_ps(_mm512_set1_ps(0.7978845608f),
+                                 _mm512_fmadd_ps(_mm512_mul_ps(_mm512_set1_ps(0.044715f), x),
+                                                 _mm512_mul_ps(x, x), x));
+  const __m512 e = exp_ps(_mm512_add_ps(u, u));
+  const __m512 tanh = _mm512_sub_ps(_mm512_set1_ps(1.0f),
+                                    _mm512_div_ps(_mm512_set1_ps(2.0f),
+                                                  _mm512_add_ps(e, _mm512_set1_ps(1.0f))));
+  return _mm512_mul_ps(_mm512_mul_ps(_mm512_set1_ps(0.5f), x),
+                       _mm512_add_ps(_mm512_set1_ps(1.0f), tanh));
+}
 
 inline float group_sum(const uint16_t* x, int64_t G) {  // G bf16 -> fp32 sum, in a fixed order
   __m512 acc = _mm512_setzero_ps();
@@ -110,13 +140,15 @@ void quantize_row(const void* x, bool x_bf16, int64_t t, int64_t K, int64_t G, i
 
 template <int T>
 inline void store_tile(const __m512* acc, int64_t t0, float* out, int64_t ldo, int64_t n0,
-                       bool out_bf16) {
+                       bool out_bf16, const Input& in) {
   for (int t = 0; t < T; ++t) {
+    __m512 y = in.bias ? _mm512_add_ps(acc[t], _mm512_loadu_ps(in.bias + n0)) : acc[t];
+    if (in.gelu) y = gelu_tanh(y);
     if (out_bf16) {
       uint16_t* o = reinterpret_cast<uint16_t*>(out) + (t0 + t) * ldo + n0;
-      _mm256_storeu_si256(reinterpret_cast<__m256i*>(o), (__m256i)_mm512_cvtneps_pbh(acc[t]));
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(o), (__m256i)_mm512_cvtneps_pbh(y));
     } else {
-      _mm512_storeu_ps(out + (t0 + t) * ldo + n0, acc[t]);
+      _mm512_storeu_ps(out + (t0 + t) * ldo + n0, y);
     }
   }
 }
@@ -155,7 +187,7 @@ void block_tile(const Input& in, int64_t t0, const uint8_t* w, const uint16_t* s
       acc[t] = _mm512_fmadd_ps(m128, _mm512_set1_ps(in.sums[(t0 + t) * groups + g]), acc[t]);
     }
   }
-  store_tile<T>(acc, t0, out, ldo, n0, out_bf16);
+  store_tile<T>(acc, t0, out, ldo, n0, out_bf16, in);
 }
 
 // The same on int8 activations: each step's 16 rows x 4 nibbles become 16 lanes of 4 bytes
@@ -191,7 +223,7 @@ void block_tile_a8(const Input& in, int64_t t0, const uint8_t* w, const uint16_t
       acc[t] = _mm512_fmadd_ps(m, _mm512_set1_ps(in.sums[at]), acc[t]);
     }
   }
-  store_tile<T>(acc, t0, out, ldo, n0, out_bf16);
+  store_tile<T>(acc, t0, out, ldo, n0, out_bf16, in);
 }
 
 using Tile = void (*)(const Input&, int64_t, const uint8_t*, const uint16_t*, float*, int64_t,
@@ -213,11 +245,12 @@ extern "C" {
 
 // out[M][N] (fp32, or bf16 when out_bf16) = x[M][K] (fp32, or bf16 when x_bf16) times the
 // packed weight's transpose, in groups of G (32, 64 or 128) inputs. K % G == 0, N % 16 == 0.
-// a8: with the activations quantized to int8 per group (see quantize_row).
+// a8: with the activations quantized to int8 per group (see quantize_row). bias (fp32, or
+// null) is added, then GELU applied when gelu.
 // Returns 0, -1 when out of memory, -2 for another group size.
 int sc2_int4_matmul(const void* x, int x_bf16, int64_t M, int64_t K, int64_t G,
                     const uint8_t* packed, const uint16_t* scales, int64_t N, void* out,
-                    int out_bf16, int a8, int threads) {
+                    int out_bf16, int a8, const float* bias, int gelu, int threads) {
   const Tile* tiles = a8 ? (G == 32 ? TILES_A8<8> : G == 64 ? TILES_A8<16>
                             : G == 128 ? TILES_A8<32> : nullptr)
                          : (G == 32 ? TILES<8> : G == 64 ? TILES<16>
@@ -234,7 +267,8 @@ int sc2_int4_matmul(const void* x, int x_bf16, int64_t M, int64_t K, int64_t G,
     free(sums);
     return -1;
   }
-  Input in{x_bf16 ? static_cast<const uint16_t*>(x) : xb, sums, K, G, q, sums + M * groups};
+  Input in{x_bf16 ? static_cast<const uint16_t*>(x) : xb, sums, K, G, q, sums + M * groups,
+           bias, gelu != 0};
   uint16_t* bf = x_bf16 ? const_cast<uint16_t*>(in.x) : xb;
 #pragma omp parallel for num_threads(threads) schedule(static) if (M > 16)
   for (int64_t t = 0; t < M; ++t) {
@@ -271,7 +305,10 @@ int sc2_int4_matmul(const void* x, int x_bf16, int64_t M, int64_t K, int64_t G,
 // int8 kernel reads it at ~16 GB/s. Codes become fp32 exactly, so this is an fp32 product
 // of exact weights; four accumulators per block hide the FMA's latency.
 int sc2_int8_matmul(const void* x, int x_bf16, int64_t M, int64_t K, const int8_t* packed,
-                    const float* scale, int64_t N, void* out, int out_bf16, int threads) {
+                    const float* scale, int64_t N, void* out, int out_bf16, const float* bias,
+                    int threads) {
+  Input epilogue{nullptr, nullptr, K, 0};
+  epilogue.bias = bias;
   float* xf = static_cast<float*>(malloc(M * K * sizeof(float)));
   if (!xf) return -1;
   for (int64_t i = 0; i < M * K; ++i) {
@@ -298,7 +335,7 @@ int sc2_int8_matmul(const void* x, int x_bf16, int64_t M, int64_t K, const int8_
         }
       const __m512 y = _mm512_mul_ps(
           _mm512_add_ps(_mm512_add_ps(acc[0], acc[1]), _mm512_add_ps(acc[2], acc[3])), sc);
-      store_tile<1>(&y, t, static_cast<float*>(out), N, b * ROWS, out_bf16 != 0);
+      store_tile<1>(&y, t, static_cast<float*>(out), N, b * ROWS, out_bf16 != 0, epilogue);
     }
   }
   free(xf);
@@ -306,21 +343,6 @@ int sc2_int8_matmul(const void* x, int x_bf16, int64_t M, int64_t K, const int8_
 }
 
 namespace {
-
-// e^x for x <= 0 (softmax after subtracting the maximum), Cephes' expf: 2^n e^r.
-inline __m512 exp_ps(__m512 x) {
-  x = _mm512_max_ps(x, _mm512_set1_ps(-87.3f));
-  const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504f)),
-                                        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
-  r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
-  static constexpr float poly[] = {1.3981999507e-3f, 8.3334519073e-3f, 4.1665795894e-2f,
-                                   1.6666665459e-1f, 5.0000001201e-1f};
-  __m512 p = _mm512_set1_ps(1.9875691500e-4f);
-  for (float c : poly) p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(c));
-  p = _mm512_fmadd_ps(p, _mm512_mul_ps(r, r), _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
-  return _mm512_scalef_ps(p, n);
-}
 
 inline __m512 bf16x16(const uint16_t* p) {  // 16 bf16 -> fp32, exactly
   return _mm512_castsi512_ps(_mm512_slli_epi32(

@@ -22,6 +22,7 @@ from collections.abc import Callable
 import torch
 import torch.nn.functional as F
 from torch import nn
+from transformers.activations import GELUTanh
 
 from . import native
 from .quantize import PackedLinear
@@ -93,7 +94,7 @@ class LeanForward:
         mask = None if n == 1 or self.row_by_row else self._mask(start, n)  # [n, start + n]
         for i, layer in enumerate(self.layers):
             x += self._attention(layer, layer.norm1(x), kv, i, cos, sin, mask)
-            x += layer.proj(layer.act(layer.fc(layer.norm2(x))))
+            x += layer.proj(layer.fc_act(layer.norm2(x)))
         kv.length = start + n
         return self.head(self.norm(x[-keep:]))  # [keep, V]
 
@@ -164,7 +165,18 @@ class _Layer:
         self.norm1, self.norm2 = layer.input_layernorm, layer.post_attention_layernorm
         self.qkv, self.o, self.scaling = _qkv_projection(attn), _projection(attn.o_proj), \
             attn.scaling
-        self.fc, self.act, self.proj = _projection(mlp.c_fc), mlp.act, _projection(mlp.c_proj)
+        self.fc_act, self.proj = _fc_act(mlp.c_fc, mlp.act), _projection(mlp.c_proj)
+
+
+def _fc_act(fc: nn.Module, act: nn.Module) -> Projection:
+    """The MLP's first product and its activation: one kernel call when the product is our
+    int4 one and the activation GELU's tanh form (StarCoder2's), else two calls."""
+    fused = (isinstance(fc, PackedLinear) and fc.layout == "native" and fc.kind == "int4"
+             and isinstance(act, GELUTanh))
+    if fused:
+        return lambda h: fc.native_forward(h, gelu=True)
+    project = _projection(fc)
+    return lambda h: act(project(h))
 
 
 def _batch_invariant_linears(model) -> bool:

@@ -91,12 +91,13 @@ def _library() -> ctypes.CDLL | NativeUnavailable:
     fn.restype = ctypes.c_int
     fn.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_int64, ctypes.c_int64,
                    ctypes.c_int64, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int64,
-                   ctypes.c_void_p, ctypes.c_int, ctypes.c_int, ctypes.c_int]
+                   ctypes.c_void_p, ctypes.c_int, ctypes.c_int, ctypes.c_void_p, ctypes.c_int,
+                   ctypes.c_int]
     fn = lib.sc2_int8_matmul
     fn.restype = ctypes.c_int
     fn.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_int64, ctypes.c_int64,
                    ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int64, ctypes.c_void_p,
-                   ctypes.c_int, ctypes.c_int]
+                   ctypes.c_int, ctypes.c_void_p, ctypes.c_int]
     fn = lib.sc2_attend_one
     fn.restype = ctypes.c_int
     fn.argtypes = [ctypes.c_void_p, ctypes.c_int64, ctypes.c_int64, ctypes.c_int64,
@@ -150,10 +151,12 @@ def matvec(weight: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
 
 
 def int4_matmul(x: torch.Tensor, packed: torch.Tensor, scales: torch.Tensor,
-                out_dtype: torch.dtype, a8: bool = False) -> torch.Tensor:
+                out_dtype: torch.dtype, a8: bool = False, bias: torch.Tensor | None = None,
+                gelu: bool = False) -> torch.Tensor:
     """x [M, K] (fp32 or bf16, contiguous) times the packed weight ([N, K]) transposed:
     [M, N] in ``out_dtype`` (fp32 or bf16). ``a8``: x rounded to int8 codes per group
-    (twice the products per instruction, for prefills) instead of to bf16."""
+    (twice the products per instruction, for prefills) instead of to bf16. ``bias`` (fp32,
+    [N]) is added and ``gelu`` (tanh form) applied before the result is rounded."""
     lib = _loaded()
     m, k = x.shape
     n = packed.shape[0] * ROWS
@@ -161,21 +164,30 @@ def int4_matmul(x: torch.Tensor, packed: torch.Tensor, scales: torch.Tensor,
     status = lib.sc2_int4_matmul(x.data_ptr(), x.dtype == torch.bfloat16, m, k,
                                  k // scales.shape[1], packed.data_ptr(), scales.data_ptr(), n,
                                  out.data_ptr(), out_dtype == torch.bfloat16, a8,
-                                 torch.get_num_threads())
+                                 _pointer(bias), gelu, torch.get_num_threads())
     if status != 0:
         raise MemoryError(f"int4 kernel: no memory for a [{m}, {k}] input")
     return out
 
 
+def _pointer(bias: torch.Tensor | None) -> int | None:
+    if bias is None:
+        return None
+    assert bias.dtype == torch.float32 and bias.is_contiguous()
+    return bias.data_ptr()
+
+
 def int8_matmul(x: torch.Tensor, packed: torch.Tensor, scale: torch.Tensor,
-                out_dtype: torch.dtype) -> torch.Tensor:
-    """x [M, K] (fp32 or bf16, contiguous) times a `pack_int8` weight ([N, K]) transposed."""
+                out_dtype: torch.dtype, bias: torch.Tensor | None = None) -> torch.Tensor:
+    """x [M, K] (fp32 or bf16, contiguous) times a `pack_int8` weight ([N, K]) transposed,
+    plus ``bias`` (fp32, [N])."""
     m, k = x.shape
     n = scale.shape[0]
     out = torch.empty(m, n, dtype=out_dtype)
     status = _loaded().sc2_int8_matmul(x.data_ptr(), x.dtype == torch.bfloat16, m, k,
                                        packed.data_ptr(), scale.data_ptr(), n, out.data_ptr(),
-                                       out_dtype == torch.bfloat16, torch.get_num_threads())
+                                       out_dtype == torch.bfloat16, _pointer(bias),
+                                       torch.get_num_threads())
     if status != 0:
         raise MemoryError(f"int8 kernel: no memory for a [{m}, {k}] input")
     return out

@@ -67,13 +67,15 @@ class PackedLinear(nn.Module):
         self.compute_dtype = compute_dtype or scales.dtype
         self.register_buffer("packed", packed)
         self.register_buffer("scales", scales)
-        self.register_buffer("bias", bias)
+        self.register_buffer("bias", bias if layout == "aten" else None)
+        self.register_buffer("bias_fp32", None if bias is None or layout == "aten"
+                             else bias.float().contiguous())
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         h = x.reshape(-1, self.in_features)
         if self.layout == "native":
-            y = self._native(h).to(x.dtype)
-        elif h.shape[0] > KERNEL_ROWS and h.dtype == self.compute_dtype and (
+            return self.native_forward(x)
+        if h.shape[0] > KERNEL_ROWS and h.dtype == self.compute_dtype and (
                 self.kind == INT8 or int4_unpackable(h.device)):
             y = self._unpacked_mm(h)
         else:
@@ -82,13 +84,20 @@ class PackedLinear(nn.Module):
             y += self.bias
         return y.reshape(*x.shape[:-1], self.out_features)
 
-    def _native(self, h: torch.Tensor) -> torch.Tensor:
+    def native_forward(self, x: torch.Tensor, gelu: bool = False) -> torch.Tensor:
+        """Our kernels, the bias added (and, for the lean forward's MLP, GELU's tanh form
+        applied) in fp32 before the result is rounded: one call where there were three."""
+        h = x.reshape(-1, self.in_features)
         if h.dtype not in (torch.float32, torch.bfloat16):
             h = h.float()
         if self.kind == INT8:
-            return native.int8_matmul(h.contiguous(), self.packed, self.scales, h.dtype)
-        prefill = h.dtype == torch.bfloat16 and h.shape[0] > KERNEL_ROWS
-        return native.int4_matmul(h.contiguous(), self.packed, self.scales, h.dtype, prefill)
+            y = native.int8_matmul(h.contiguous(), self.packed, self.scales, h.dtype,
+                                   self.bias_fp32)
+        else:
+            prefill = h.dtype == torch.bfloat16 and h.shape[0] > KERNEL_ROWS
+            y = native.int4_matmul(h.contiguous(), self.packed, self.scales, h.dtype, prefill,
+                                   self.bias_fp32, gelu)
+        return y.to(x.dtype).reshape(*x.shape[:-1], self.out_features)
 
     def _kernel(self, h: torch.Tensor) -> torch.Tensor:
         if self.kind == INT8:
