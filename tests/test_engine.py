@@ -253,6 +253,7 @@ def packed(request) -> LoadedModel:
     assert loaded.quant == quant and not loaded.notes
     layers = loaded.model.config.num_hidden_layers
     assert f"quantizing layer {layers}/{layers} to {quant}" in messages
+    assert ("preparing the int4 kernel (built once per machine)" in messages) == (quant == "int4")
     return loaded
 
 
@@ -292,6 +293,18 @@ def test_packed_weights_are_smaller_and_close_to_the_originals():
             got = packed_linear(kind, weight.bfloat16(), bias.bfloat16(), 64)(x[:rows].bfloat16())
             error = (got.float() - exact[:rows]).norm() / exact[:rows].norm()
             assert error < bound, (kind, rows, error)
+
+
+def test_auto_quant_is_int4_for_large_models_on_a_cpu_only():
+    """Decoding a large model on a CPU is bound by reading weights: int4 reads the fewest
+    (and decodes fastest, bench runtime); a small model's step is overhead, kept exact."""
+    from sc2_lsp.engine.loading import SMALL_MODEL_PARAMS, _auto_quant
+
+    assert _auto_quant("auto", "cpu", 3_000_000_000) == "int4"
+    assert _auto_quant("auto", "cpu", SMALL_MODEL_PARAMS) == "none"
+    assert _auto_quant("auto", "cuda", 3_000_000_000) == "none"
+    assert _auto_quant("nf4", "cpu", 3_000_000_000) == "nf4"
+    assert load_model(ModelSpec("random:tiny", quant="auto", device="cpu")).quant == "none"
 
 
 def test_int4_falls_back_with_one_message_when_layers_do_not_fit(tokenizer, code_ids):

@@ -13,7 +13,7 @@
 // each group's activation sum. Each output row is computed alike however many input rows
 // come with it (the sums run in the same order), so a prefill and a decode step agree.
 //
-// Weight layout (sc2_lsp/engine/quantize.py packs it), blocks of ROWS = 16 output rows:
+// Weight layout (sc2_lsp/engine/native.py packs it), blocks of ROWS = 16 output rows:
 //   packed [N / 16][K / 4 steps][32 bytes]: step s covers inputs k0 = 4 s .. k0 + 3;
 //     byte i holds row i / 2's input k0 + i % 2 (low nibble)
 //     and k0 + 2 + i % 2 (high nibble), so widened to 16-bit words, the low nibbles are
@@ -93,20 +93,18 @@ inline uint16_t bf16_of(float y) {  // round to nearest even, as torch's .to(tor
   return static_cast<uint16_t>((bits + 0x7FFF + ((bits >> 16) & 1)) >> 16);
 }
 
-// Rows [t0, t1) of x (fp32 or bf16) as bf16 (round to nearest even) with group sums.
-void prepare_rows(const void* x, bool x_bf16, int64_t t0, int64_t t1, int64_t K, int64_t G,
-                  uint16_t* xb, float* sums) {
-  for (int64_t t = t0; t < t1; ++t) {
-    uint16_t* row = xb + t * K;
-    if (!x_bf16) {
-      const float* src = static_cast<const float*>(x) + t * K;
-      for (int64_t k = 0; k < K; k += 16) {
-        __m256bh b = _mm512_cvtneps_pbh(_mm512_loadu_ps(src + k));
-        _mm256_storeu_si256(reinterpret_cast<__m256i*>(row + k), (__m256i)b);
-      }
+// Row t of x (fp32 or bf16) as bf16 (round to nearest even) with its group sums.
+void prepare_row(const void* x, bool x_bf16, int64_t t, int64_t K, int64_t G, uint16_t* xb,
+                 float* sums) {
+  uint16_t* row = xb + t * K;
+  if (!x_bf16) {
+    const float* src = static_cast<const float*>(x) + t * K;
+    for (int64_t k = 0; k < K; k += 16) {
+      __m256bh b = _mm512_cvtneps_pbh(_mm512_loadu_ps(src + k));
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(row + k), (__m256i)b);
     }
-    for (int64_t g = 0; g < K / G; ++g) sums[t * (K / G) + g] = group_sum(row + g * G, G);
   }
+  for (int64_t g = 0; g < K / G; ++g) sums[t * (K / G) + g] = group_sum(row + g * G, G);
 }
 
 // Row t of x (fp32 or bf16) as int8 codes per group of G: scale = max |x| / 127,
@@ -275,7 +273,7 @@ int sc2_int4_matmul(const void* x, int x_bf16, int64_t M, int64_t K, int64_t G,
     if (a8)
       quantize_row(x, x_bf16, t, K, G, q, sums + M * groups, sums);
     else
-      prepare_rows(x, x_bf16, t, t + 1, K, G, bf, sums);
+      prepare_row(x, x_bf16, t, K, G, bf, sums);
   }
 
   // Row blocks in chunks that stay in L2 while every token tile passes over them.

@@ -25,7 +25,7 @@ from torch import nn
 from transformers.activations import GELUTanh
 
 from . import native
-from .quantize import PackedLinear
+from .quantize import INT4, PackedLinear
 
 Projection = Callable[[torch.Tensor], torch.Tensor]
 
@@ -171,7 +171,7 @@ class _Layer:
 def _fc_act(fc: nn.Module, act: nn.Module) -> Projection:
     """The MLP's first product and its activation: one kernel call when the product is our
     int4 one and the activation GELU's tanh form (StarCoder2's), else two calls."""
-    fused = (isinstance(fc, PackedLinear) and fc.layout == "native" and fc.kind == "int4"
+    fused = (isinstance(fc, PackedLinear) and fc.layout == "native" and fc.kind == INT4
              and isinstance(act, GELUTanh))
     if fused:
         return lambda h: fc.native_forward(h, gelu=True)

@@ -32,7 +32,6 @@ CPU_FEATURES = ("avx512f", "avx512bw", "avx512vl", "avx512_bf16", "avx512_vnni",
 ROWS = 16  # the kernel's block of output rows
 
 
-
 class NativeUnavailable(RuntimeError):
     """Why the kernel cannot run here (one sentence, shown once)."""
 
@@ -193,13 +192,19 @@ def int8_matmul(x: torch.Tensor, packed: torch.Tensor, scale: torch.Tensor,
     return out
 
 
-def pack_int8(weight: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Symmetric 8-bit codes per row, w ≈ scale[n] * code: packed [N / 16, K * 16] int8
-    (16 rows' codes of one input side by side) and scale [N] fp32. N % 16 == 0."""
-    n, k = weight.shape
+def int8_codes(weight: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Symmetric 8-bit codes per row, w ≈ scale[n] * code: codes [N, K] int8 (|code| <= 127)
+    and scale [N] fp32, for our int8 kernel and ATen's alike."""
     w = weight.float()
     scale = (w.abs().amax(dim=1) / 127).clamp_(min=1e-10)
-    codes = (w / scale[:, None]).round_().clamp_(-127, 127).to(torch.int8)
+    return (w / scale[:, None]).round_().clamp_(-127, 127).to(torch.int8), scale
+
+
+def pack_int8(weight: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """`int8_codes` laid out for our kernel: packed [N / 16, K * 16] int8 (16 rows' codes of
+    one input side by side) and scale [N] fp32. N % 16 == 0."""
+    n, k = weight.shape
+    codes, scale = int8_codes(weight)
     packed = codes.view(n // ROWS, ROWS, k).transpose(1, 2).reshape(n // ROWS, -1).contiguous()
     return packed, scale
 
@@ -210,10 +215,10 @@ def pack_int4(weight: torch.Tensor, group: int) -> tuple[torch.Tensor, torch.Ten
     d and m, so the stored values are the ones the codes were chosen for).
 
     Returns packed [N / 16, K * 8] uint8 and scales [N / 16, K / group, 2, 16] fp16
-    (layout: int4_kernel.cpp)."""
+    (layout: cpu_kernels.cpp)."""
     n, k = weight.shape
     groups = weight.float().reshape(n, k // group, group)
-    low, high = groups.amin(dim=-1), groups.amax(dim=-1)  # [N, K / 32]
+    low, high = groups.amin(dim=-1), groups.amax(dim=-1)  # [N, K / group]
     d = ((high - low) / 15).half()
     m = low.half()
     safe = torch.where(d.float() > 0, d.float(), torch.ones_like(low))
@@ -221,7 +226,7 @@ def pack_int4(weight: torch.Tensor, group: int) -> tuple[torch.Tensor, torch.Ten
     q = q.to(torch.uint8).reshape(n // ROWS, ROWS, k // 4, 2, 2)  # [block, row, step, half, e]
     lo, hi = q[:, :, :, 0].transpose(1, 2), q[:, :, :, 1].transpose(1, 2)  # [block, step, row, e]
     packed = (lo | hi << 4).reshape(n // ROWS, -1).contiguous()
-    scales = torch.stack((d, m), dim=-1)  # [N, K / 32, 2]
+    scales = torch.stack((d, m), dim=-1)  # [N, K / group, 2]
     scales = scales.reshape(n // ROWS, ROWS, k // group, 2).permute(0, 2, 3, 1).contiguous()
     return packed, scales
 

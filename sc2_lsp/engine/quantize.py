@@ -2,7 +2,7 @@
 
 Decoding one token reads every weight once, so its speed is the bytes of the weights over
 the memory bandwidth. On a CPU with AVX512-BF16, int4 runs on our own kernel (native.py,
-int4_kernel.cpp), which reads the packed weights about twice as fast as ATen's. Elsewhere
+cpu_kernels.cpp), which reads the packed weights about twice as fast as ATen's. Elsewhere
 (CUDA, other CPUs, no compiler) int4 and int8-torch use the kernels PyTorch ships, the ones
 gpt-fast and torchao's `Int4WeightOnlyConfig` / `Int8WeightOnlyConfig` run on
 (`_weight_int4pack_mm_for_cpu`, `_weight_int4pack_mm` on CUDA, `_weight_int8pack_mm`);
@@ -72,9 +72,9 @@ class PackedLinear(nn.Module):
                              else bias.float().contiguous())
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        h = x.reshape(-1, self.in_features)
         if self.layout == "native":
             return self.native_forward(x)
+        h = x.reshape(-1, self.in_features)
         if h.shape[0] > KERNEL_ROWS and h.dtype == self.compute_dtype and (
                 self.kind == INT8 or int4_unpackable(h.device)):
             y = self._unpacked_mm(h)
@@ -137,10 +137,8 @@ def packed_linear(kind: str, weight: torch.Tensor, bias: torch.Tensor | None,
         return PackedLinear(kind, packed, scales, bias, weight.shape[1], group_size,
                             torch.bfloat16, "native")
     if kind == INT8:
-        w = weight.float()
-        scales = (w.abs().amax(dim=1) / 127).clamp_(min=1e-10)
-        q = (w / scales[:, None]).round_().clamp_(-128, 127).to(torch.int8)
-        return PackedLinear(INT8, q, scales.to(dtype), bias, weight.shape[1])
+        codes, scales = native.int8_codes(weight)
+        return PackedLinear(INT8, codes, scales.to(dtype), bias, weight.shape[1])
     packed, scales = _int4_packed(weight, group_size, dtype)
     return PackedLinear(INT4, packed, scales, bias, weight.shape[1], group_size)
 
